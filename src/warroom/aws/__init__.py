@@ -1,0 +1,1 @@
+"""Adapters over botocore/aiobotocore. Nothing here imports Textual."""

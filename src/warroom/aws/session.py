@@ -1,0 +1,193 @@
+"""The one place AWS clients are built: profile, region, endpoint, retries, and errors in plain words."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from warroom.errors import UserError
+
+DEFAULT_RETRY = {"mode": "standard", "max_attempts": 5}
+
+
+@dataclass(frozen=True)
+class AwsOptions:
+    """What selects an AWS account, region and endpoint; None means the standard chain."""
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    max_attempts: int = 5
+    retry_mode: str = "standard"
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> AwsOptions:
+        return cls(profile=getattr(args, "profile", None), region=getattr(args, "region", None),
+                   endpoint_url=getattr(args, "endpoint_url", None)
+                   or os.environ.get("AWS_ENDPOINT_URL") or None)
+
+    def client_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        if self.region:
+            kwargs["region_name"] = self.region
+        if self.endpoint_url:
+            kwargs["endpoint_url"] = self.endpoint_url
+        return kwargs
+
+    def botocore_config(self, config_class: type) -> Any:
+        return config_class(
+            connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
+            retries={"mode": self.retry_mode, "max_attempts": self.max_attempts},
+            # moto serves every service on one host; real AWS does not need the prefix either
+            # for the APIs we call (StartLiveTail's "streaming-" prefix breaks local endpoints).
+            inject_host_prefix=not bool(self.endpoint_url),
+        )
+
+
+class AwsSession:
+    """Builds async (aiobotocore) and sync (boto3) clients from one AwsOptions.
+
+    Async clients are cached per service for the life of the session; close with `aclose`.
+    """
+
+    def __init__(self, options: AwsOptions | None = None) -> None:
+        self.options = options or AwsOptions()
+        self._aio_session: Any = None
+        self._stack = contextlib.AsyncExitStack()
+        self._clients: dict[str, Any] = {}
+        self._boto3_session: Any = None
+
+    # -- async ------------------------------------------------------------------------
+
+    def _aio(self) -> Any:
+        if self._aio_session is None:
+            from aiobotocore.session import AioSession
+            import botocore.exceptions
+
+            try:
+                self._aio_session = AioSession(profile=self.options.profile)
+                self._aio_session.get_scoped_config()  # surfaces ProfileNotFound now
+            except botocore.exceptions.ProfileNotFound as exc:
+                raise UserError(explain(exc)) from exc
+        return self._aio_session
+
+    async def client(self, service: str) -> Any:
+        """A cached aiobotocore client for `service`."""
+        if service not in self._clients:
+            from aiobotocore.config import AioConfig
+
+            try:
+                creator = self._aio().create_client(
+                    service, config=self.options.botocore_config(AioConfig),
+                    **self.options.client_kwargs())
+                self._clients[service] = await self._stack.enter_async_context(creator)
+            except Exception as exc:  # noqa: BLE001 - translated for the user
+                raise UserError(explain(exc, self.options)) from exc
+        return self._clients[service]
+
+    async def aclose(self) -> None:
+        self._clients.clear()
+        await self._stack.aclose()
+
+    async def __aenter__(self) -> AwsSession:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    @property
+    def region(self) -> str | None:
+        if self.options.region:
+            return self.options.region
+        try:
+            return self._aio().get_config_variable("region")
+        except UserError:
+            return None
+
+    async def identity(self) -> dict[str, str]:
+        """Caller identity (Account, Arn, UserId); raises UserError with the fix when it fails."""
+        sts = await self.client("sts")
+        try:
+            answer = await sts.get_caller_identity()
+        except Exception as exc:  # noqa: BLE001
+            raise UserError(explain(exc, self.options)) from exc
+        return {k: answer[k] for k in ("Account", "Arn", "UserId") if k in answer}
+
+    # -- sync -------------------------------------------------------------------------
+
+    def sync_client(self, service: str) -> Any:
+        """A boto3 client with the same options (for line-mode commands and tests)."""
+        import boto3
+        import botocore.config
+        import botocore.exceptions
+
+        if self._boto3_session is None:
+            try:
+                self._boto3_session = boto3.session.Session(profile_name=self.options.profile)
+            except botocore.exceptions.ProfileNotFound as exc:
+                raise UserError(explain(exc)) from exc
+        try:
+            return self._boto3_session.client(
+                service, config=self.options.botocore_config(botocore.config.Config),
+                **self.options.client_kwargs())
+        except Exception as exc:  # noqa: BLE001
+            raise UserError(explain(exc, self.options)) from exc
+
+
+_CREDENTIAL_CODES = {
+    "InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId",
+    "SignatureDoesNotMatch", "IncompleteSignature", "AuthFailure",
+}
+_EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
+
+
+def error_code(exc: BaseException) -> str | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return response.get("Error", {}).get("Code")
+    return None
+
+
+def explain(exc: BaseException, options: AwsOptions | None = None) -> str:
+    """One line saying what went wrong with an AWS call and how to fix it."""
+    import botocore.exceptions as bx
+
+    endpoint = (options.endpoint_url if options else None) or "AWS"
+    if isinstance(exc, UserError):
+        return str(exc)
+    if isinstance(exc, bx.NoCredentialsError):
+        return ("no AWS credentials found: run `aws configure` or `aws sso login`, set AWS_PROFILE, "
+                "or pass --profile (no account? try `warroom demo`)")
+    if isinstance(exc, bx.ProfileNotFound):
+        return f"{exc}: check the name with `aws configure list-profiles`"
+    if isinstance(exc, bx.NoRegionError):
+        return "no AWS region set: pass --region or set AWS_REGION (e.g. us-east-1)"
+    if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError)):
+        return f"cannot reach {endpoint}: check --endpoint-url, the network or a proxy ({exc})"
+    if isinstance(exc, (bx.ReadTimeoutError, bx.ConnectionClosedError)):
+        return f"{endpoint} stopped answering: {exc}"
+    if isinstance(exc, bx.TokenRetrievalError) or isinstance(exc, bx.SSOTokenLoadError):
+        return f"the SSO session has expired: run `aws sso login` ({exc})"
+    code = error_code(exc)
+    if code in _EXPIRED_CODES:
+        return f"the AWS credentials have expired ({code}): refresh them (`aws sso login` or new keys)"
+    if code in _CREDENTIAL_CODES:
+        return (f"AWS rejected the credentials ({code}): check the access key and secret, "
+                "or the profile, with `aws sts get-caller-identity`")
+    if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+        return f"access denied: {_message(exc)}"
+    if code:
+        return f"{code}: {_message(exc)}"
+    return str(exc) or type(exc).__name__
+
+
+def _message(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return response.get("Error", {}).get("Message") or str(exc)
+    return str(exc)

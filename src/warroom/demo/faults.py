@@ -1,0 +1,112 @@
+"""A WSGI middleware that injects AWS-like faults in front of moto, for tests and benches.
+
+Configured at run time through `POST /_warroom/faults` (JSON) on the server itself, so a
+test can turn throttling on while a tailer runs and off again to let it catch up.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+CONTROL_PATH = "/_warroom/faults"
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+App = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+
+@dataclass
+class FaultConfig:
+    """Share (0..1) of matching calls that get each fault; `targets` narrows which calls."""
+
+    throttle: float = 0.0
+    error: float = 0.0
+    drop: float = 0.0
+    delay: float = 0.0  # seconds, added to every matching call
+    targets: list[str] = field(default_factory=list)  # substrings of X-Amz-Target or path
+    seed: int | None = None
+
+
+class FaultInjector:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.config = FaultConfig()
+        self.counts: Counter[str] = Counter()
+        self._random = random.Random()
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == CONTROL_PATH:
+            return self._control(environ, start_response)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        config = self.config
+        if config.targets and not any(t in target or t in environ.get("PATH_INFO", "")
+                                      for t in config.targets):
+            return self.app(environ, start_response)
+        if not (config.throttle or config.error or config.drop or config.delay):
+            return self.app(environ, start_response)
+        if config.delay:
+            time.sleep(config.delay)
+        with self._lock:
+            roll = self._random.random()
+        if roll < config.drop:
+            self.counts["dropped"] += 1
+            return self._drop(environ, start_response)
+        roll -= config.drop
+        if roll < config.throttle:
+            self.counts["throttled"] += 1
+            return _error(environ, start_response, 400, "ThrottlingException", "Rate exceeded")
+        roll -= config.throttle
+        if roll < config.error:
+            self.counts["errors"] += 1
+            return _error(environ, start_response, 500, "InternalFailure",
+                          "We encountered an internal error. Please try again.")
+        return self.app(environ, start_response)
+
+    def _control(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            self.config = FaultConfig(**body)
+            self._random = random.Random(self.config.seed)
+        payload = json.dumps({"config": asdict(self.config), "counts": dict(self.counts)}).encode()
+        start_response("200 OK", [("Content-Type", "application/json"),
+                                  ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    def _drop(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        # Close the connection without an answer, as a reset or an idle timeout would.
+        sock = environ.get("werkzeug.socket")
+        if isinstance(sock, socket.socket):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        start_response("500 Internal Server Error", [("Content-Length", "0")])
+        return [b""]
+
+
+def _error(environ: Environ, start_response: StartResponse, status: int, code: str,
+           message: str) -> Iterable[bytes]:
+    """An error in the wire format of the caller's protocol."""
+    reason = {400: "Bad Request", 500: "Internal Server Error"}[status]
+    if environ.get("HTTP_X_AMZ_TARGET"):  # AWS JSON 1.0/1.1 protocol
+        body = json.dumps({"__type": code, "message": message}).encode()
+        headers = [("Content-Type", "application/x-amz-json-1.1")]
+    elif "json" in environ.get("CONTENT_TYPE", "") or environ.get("REQUEST_METHOD") == "GET":
+        body = json.dumps({"message": message}).encode()  # REST-JSON
+        headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
+    else:  # query protocol
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+                f"<Message>{message}</Message></Error><RequestId>0</RequestId></ErrorResponse>").encode()
+        headers = [("Content-Type", "text/xml")]
+    start_response(f"{status} {reason}", [*headers, ("Content-Length", str(len(body)))])
+    return [body]

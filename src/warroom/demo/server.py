@@ -1,0 +1,128 @@
+"""moto's HTTP server on 127.0.0.1 in a child process, and the handle the parent keeps.
+
+The child exits when its stdin closes, so it cannot outlive the parent, however the
+parent ends (quit, Ctrl-C, crash, SIGKILL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import urllib.request
+from types import TracebackType
+from typing import Any
+
+from warroom.demo.faults import CONTROL_PATH
+
+READY_PREFIX = "port="
+
+# Dummy credentials for the offline world: moto accepts any, and they must never be real.
+OFFLINE_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+class MotoServer:
+    """A running moto server in a child process; use as a context manager."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.requested_port = port
+        self.process: subprocess.Popen[str] | None = None
+        self.port = 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> MotoServer:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "warroom.demo.server", "--port", str(self.requested_port)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, env=env, start_new_session=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().strip()
+        if not line.startswith(READY_PREFIX):
+            self.stop()
+            raise RuntimeError(f"moto server did not start (said {line!r})")
+        self.port = int(line[len(READY_PREFIX):])
+        return self
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.stdin:
+            try:
+                process.stdin.close()  # the child's watcher sees EOF and exits
+            except OSError:
+                pass
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
+
+    def __enter__(self) -> MotoServer:
+        return self.start()
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.stop()
+
+    def _post(self, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        data = json.dumps(payload or {}).encode()
+        request = urllib.request.Request(self.endpoint + path, data=data, method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            body = response.read()
+        return json.loads(body) if body.strip().startswith(b"{") else {}
+
+    def reset(self) -> None:
+        """Forget every resource (moto's state is global to the server process)."""
+        self._post("/moto-api/reset")
+
+    def faults(self, **config: Any) -> dict[str, Any]:
+        """Set the fault-injection config (see FaultConfig); no arguments turns faults off."""
+        return self._post(CONTROL_PATH, config)
+
+
+def _watch_parent() -> None:
+    sys.stdin.read()
+    os._exit(0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="moto server for warroom (internal)")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    from warroom.demo.faults import FaultInjector
+
+    app = FaultInjector(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", args.port, app, threaded=True,
+                         request_handler=MotoRequestHandler)
+    threading.Thread(target=_watch_parent, daemon=True).start()
+    print(f"{READY_PREFIX}{server.server_port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The playbook domain: model, loader, matcher, templating. No AWS SDK, no UI."""

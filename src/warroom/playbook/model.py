@@ -1,0 +1,239 @@
+"""The playbook domain model: plain frozen dataclasses built by the loader."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["critical", "high", "medium", "low"]
+SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
+
+SERVICES: tuple[str, ...] = (
+    "lambda", "apigateway", "dynamodb", "codebuild", "cloudformation", "iam", "kms",
+    "secretsmanager", "ssm", "sns", "s3", "cloudwatch", "logs", "xray", "sts", "aws",
+    "terraform", "cdk", "npm", "python", "github", "git",
+)
+
+# State probes the AWS layer knows how to evaluate; a playbook naming another is an error.
+PROBE_KINDS: tuple[str, ...] = (
+    "sns-subscription-pending",   # an email subscription still PendingConfirmation
+    "secret-missing",             # a named secret does not exist
+    "secret-empty",               # a secret exists but has no (or an empty) value
+    "secret-invalid-json",        # a secret value that should be JSON does not parse
+    "lock-expired",               # a lock item older than its TTL is still in the table
+    "log-group-missing",          # a Lambda function with no log group
+    "log-streams-missing",        # a log group with no streams
+    "metrics-missing",            # a resource with no datapoints for a metric
+    "tracing-off",                # a Lambda function with X-Ray tracing PassThrough
+    "alarm-no-actions",           # an alarm with no actions or actions disabled
+    "alarm-insufficient-data",    # an alarm stuck in INSUFFICIENT_DATA
+    "env-var-missing",            # a Lambda function missing a required environment variable
+    "kms-key-disabled",           # a KMS key that is disabled or pending deletion
+    "stack-failed",               # a CloudFormation stack in a *_FAILED / ROLLBACK state
+    "codebuild-project-missing",  # a configured CodeBuild project that does not exist
+    "function-missing",           # a configured Lambda function that does not exist
+)
+
+COMPARISONS: tuple[str, ...] = (">", ">=", "<", "<=")
+INPUT_TYPES: tuple[str, ...] = ("str", "int", "float", "bool", "secret", "choice")
+RESOURCE_KINDS: tuple[str, ...] = (
+    "function", "log_group", "api", "table", "project", "stack", "topic", "secret",
+    "key", "alarm", "bucket", "parameter", "layer", "role",
+)
+CONTEXT_SOURCES: tuple[str, ...] = ("log_group", "stream", "message", "resource")
+
+# Operation name prefixes that only read; anything else is treated as a mutation.
+READ_ONLY_PREFIXES: tuple[str, ...] = (
+    "Get", "List", "Describe", "Scan", "Query", "BatchGet", "Lookup", "Search",
+    "Filter", "Test", "Head", "Select", "Simulate", "Estimate", "Validate", "Check",
+)
+DESTRUCTIVE_PREFIXES: tuple[str, ...] = (
+    "Delete", "Remove", "Terminate", "Purge", "Disable", "Deregister", "Detach",
+    "Revoke", "ScheduleKeyDeletion", "Stop", "Cancel",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where a value came from: file, line (1-based) and dotted field path."""
+
+    file: str
+    line: int
+    field: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.field}"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    file: str
+    section: str
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A playbook parameter filled from captures, the selected resource or the user."""
+
+    name: str
+    description: str = ""
+    default: Any = None
+    resource: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextSymptom:
+    pattern: str
+    regex: re.Pattern[str]
+    ignore_case: bool = False
+    priority: int = 50
+    log_groups: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    where: Where | None = None
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(self.regex.groupindex)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSymptom:
+    namespace: str
+    metric: str
+    stat: str
+    dimension: str
+    comparison: str
+    threshold: float
+    period: int = 300
+    evaluation_periods: int = 1
+    resource: str | None = None
+    where: Where | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeSymptom:
+    probe: str
+    params: dict[str, Any] = field(default_factory=dict)
+    resource: str | None = None
+    where: Where | None = None
+
+
+Symptom = TextSymptom | MetricSymptom | ProbeSymptom
+
+
+@dataclass(frozen=True, slots=True)
+class ContextRule:
+    """A parameter taken from where a line came from (its log group, stream or message)."""
+
+    name: str
+    source: str
+    regex: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    name: str
+    prompt: str
+    type: str = "str"
+    default: Any = None
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+    pattern: str | None = None
+
+    @property
+    def secret(self) -> bool:
+        return self.type == "secret"
+
+
+@dataclass(frozen=True, slots=True)
+class Verify:
+    call: str
+    params: dict[str, Any]
+    expect: dict[str, Any]
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step: exactly one of an AWS call, a shell command or a manual instruction."""
+
+    title: str
+    kind: Literal["call", "shell", "manual"]
+    description: str = ""
+    call: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    shell: str | None = None
+    cwd: str | None = None
+    manual: str | None = None
+    commands: tuple[str, ...] = ()
+    inputs: tuple[Input, ...] = ()
+    show: tuple[str, ...] = ()
+    capture: dict[str, str] = field(default_factory=dict)
+    verify: Verify | None = None
+    destructive: bool = False
+    confirm_name: str | None = None
+    where: Where | None = None
+
+    @property
+    def service(self) -> str | None:
+        return self.call.split(".", 1)[0] if self.call else None
+
+    @property
+    def operation(self) -> str | None:
+        return self.call.split(".", 1)[1] if self.call else None
+
+    @property
+    def mutating(self) -> bool:
+        """True when running this step can change something outside warroom."""
+        if self.kind == "manual":
+            return False
+        if self.kind == "shell":
+            return True
+        return not is_read_only_operation(self.operation or "")
+
+
+@dataclass(frozen=True, slots=True)
+class Playbook:
+    id: str
+    title: str
+    service: str
+    severity: str
+    sources: tuple[Source, ...]
+    cause: str
+    prevention: str
+    symptoms: tuple[Symptom, ...]
+    diagnose: tuple[Step, ...] = ()
+    fix: tuple[Step, ...] = ()
+    params: tuple[Param, ...] = ()
+    context: tuple[ContextRule, ...] = ()
+    path: str = ""
+
+    @property
+    def text_symptoms(self) -> tuple[TextSymptom, ...]:
+        return tuple(s for s in self.symptoms if isinstance(s, TextSymptom))
+
+    @property
+    def metric_symptoms(self) -> tuple[MetricSymptom, ...]:
+        return tuple(s for s in self.symptoms if isinstance(s, MetricSymptom))
+
+    @property
+    def probe_symptoms(self) -> tuple[ProbeSymptom, ...]:
+        return tuple(s for s in self.symptoms if isinstance(s, ProbeSymptom))
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+def camel(operation: str) -> str:
+    """`get_function_configuration` -> `GetFunctionConfiguration`."""
+    return "".join(part[:1].upper() + part[1:] for part in operation.split("_"))
+
+
+def is_read_only_operation(operation: str) -> bool:
+    return camel(operation).startswith(READ_ONLY_PREFIXES)
+
+
+def is_destructive_operation(operation: str) -> bool:
+    return camel(operation).startswith(DESTRUCTIVE_PREFIXES)
