@@ -27,7 +27,9 @@ class AwsOptions:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> AwsOptions:
-        return cls(profile=getattr(args, "profile", None), region=getattr(args, "region", None),
+        # botocore reads AWS_DEFAULT_REGION only; the CLI and other SDKs also honour AWS_REGION.
+        region = getattr(args, "region", None) or os.environ.get("AWS_REGION") or None
+        return cls(profile=getattr(args, "profile", None), region=region,
                    endpoint_url=getattr(args, "endpoint_url", None)
                    or os.environ.get("AWS_ENDPOINT_URL") or None)
 
@@ -186,8 +188,11 @@ def explain(exc: BaseException, options: AwsOptions | None = None) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _message(exc: BaseException) -> str:
+def _message(exc: BaseException, limit: int = 300) -> str:
     response = getattr(exc, "response", None)
+    text = str(exc)
     if isinstance(response, dict):
-        return response.get("Error", {}).get("Message") or str(exc)
-    return str(exc)
+        text = response.get("Error", {}).get("Message") or text
+    # An endpoint that is not quite AWS may answer with a whole HTML page: keep one line.
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"

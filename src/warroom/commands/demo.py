@@ -1,16 +1,85 @@
-"""`warroom demo`: not built yet."""
+"""`warroom demo`: both guides' systems, simulated mid-incident, in the console (or headless)."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
+
+from warroom.errors import UserError
+
+MAX_RATE = 5000.0
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = sub.add_parser("demo", help="(not built yet)")
+    parser = sub.add_parser(
+        "demo", help="open the console on a simulated AWS account, mid-incident (no account needed)",
+        description="Starts an offline AWS (moto) on 127.0.0.1, seeds the BuildingOS and Kiro worker "
+                    "stacks, simulates their traffic and incidents, and opens the console on it. "
+                    "Fixes you apply change the simulated world. Everything stops when you quit.")
+    parser.add_argument("--serve", action="store_true",
+                        help="run the world headless; print endpoint=URL first, then run until Ctrl-C")
+    parser.add_argument("--seed", type=int, default=0, help="make the run deterministic (default 0)")
+    parser.add_argument("--rate", type=float, default=20.0,
+                        help=f"background log events per second (default 20, up to {MAX_RATE:.0f})")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    print("warroom demo is not built yet", file=sys.stderr)
-    return 2
+    rate = float(getattr(args, "rate", 20.0))
+    if not 0 <= rate <= MAX_RATE:
+        raise UserError(f"--rate: {rate:g} is outside 0..{MAX_RATE:.0f} events per second")
+    if getattr(args, "endpoint_url", None) or getattr(args, "profile", None):
+        raise UserError("demo runs its own offline AWS: drop --endpoint-url/--profile "
+                        "(use `warroom --endpoint-url URL ...` against `warroom demo --serve`)")
+    from warroom.demo.launcher import DemoWorld
+    from warroom.demo.server import OFFLINE_ENV
+
+    # Dummy credentials for everything in this process and its children: never real ones.
+    os.environ.update(OFFLINE_ENV)
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(key, None)
+    # SIGTERM should unwind like Ctrl-C so the children are stopped in order.
+    signal.signal(signal.SIGTERM, _interrupt)
+    with DemoWorld(seed=args.seed, rate=rate) as demo:
+        if args.serve:
+            return _serve(demo.endpoint)
+        args.endpoint_url = demo.endpoint
+        args.region = "us-east-1"
+        return _front_end(args, demo.world.log_groups if demo.world else [])
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _serve(endpoint: str) -> int:
+    print(f"endpoint={endpoint}", flush=True)
+    print(f"# try: warroom --endpoint-url {endpoint} tail /aws/lambda/  (Ctrl-C stops the world)",
+          file=sys.stderr, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _front_end(args: argparse.Namespace, groups: list[str]) -> int:
+    from warroom.commands import console
+
+    if getattr(console, "BUILT", False):
+        for name, default in (("group", []), ("prefix", []), ("since", "10m"), ("buffer", 100_000)):
+            if not hasattr(args, name):
+                setattr(args, name, default)
+        return int(console.run(args) or 0)
+    from warroom.commands import tail
+
+    for name, default in (("groups", groups), ("json", False), ("since", "10m"), ("filter_pattern", None),
+                          ("no_follow", False), ("poll_interval", None)):
+        setattr(args, name, getattr(args, name, None) or default)
+    try:
+        return int(tail.run(args) or 0)
+    except KeyboardInterrupt:
+        return 0

@@ -114,9 +114,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     from werkzeug.serving import make_server
 
+    from warroom.demo.emulation import WorldControl
     from warroom.demo.faults import FaultInjector
 
-    app = FaultInjector(DomainDispatcherApplication(create_backend_app))
+    # Faults sit outside the emulation so that emulated calls can be throttled too.
+    app = FaultInjector(WorldControl(DomainDispatcherApplication(create_backend_app)))
     server = make_server("127.0.0.1", args.port, app, threaded=True,
                          request_handler=MotoRequestHandler)
     threading.Thread(target=_watch_parent, daemon=True).start()

@@ -27,14 +27,26 @@ def required_literals(pattern: str, ignore_case: bool = False) -> tuple[Factors,
 
     None means no such set of literals of at least MIN_LITERAL characters was found.
     """
+    found = conjuncts(pattern, ignore_case)
+    return (found[0][0], found[1]) if found[0] else None
+
+
+def conjuncts(pattern: str, ignore_case: bool = False) -> tuple[list[Factors], bool]:
+    """Every factor set that a match must satisfy (all of them), best first, and caseless.
+
+    A line can match only if, for each returned set, it contains one of the set's literals.
+    """
     parsed = sre_parse.parse(pattern, re.ASCII | (re.IGNORECASE if ignore_case else 0))
     caseless = bool(parsed.state.flags & re.IGNORECASE) or _has_scoped_ignorecase(parsed.data)
-    found = _sequence(list(parsed.data))
-    if not found or min(len(s) for s in found) < MIN_LITERAL:
-        return None
+    found = [f for f in _candidates(list(parsed.data)) if min(len(s) for s in f) >= MIN_LITERAL]
+    found.sort(key=_score, reverse=True)
     if caseless:
-        found = frozenset(s.lower() for s in found)
-    return found, caseless
+        found = [frozenset(s.lower() for s in f) for f in found]
+    unique: list[Factors] = []
+    for f in found:
+        if f not in unique:
+            unique.append(f)
+    return unique, caseless
 
 
 def _has_scoped_ignorecase(items: list[Any]) -> bool:
@@ -62,33 +74,66 @@ def _score(factors: Factors) -> tuple[int, int]:
 
 def _sequence(items: list[Any]) -> Factors | None:
     """Best factor set for a concatenation of parsed items."""
+    candidates = _candidates(items)
+    return max(candidates, key=_score) if candidates else None
+
+
+MAX_ALTERNATIVES = 16
+
+
+def _small_set(op: Any, av: Any) -> set[str] | None:
+    """The strings a tiny item can stand for: a literal, a class of <= 4 literals, or `x?`."""
+    if op is sre_c.LITERAL:
+        return {chr(av)}
+    if op is sre_c.IN and 0 < len(av) <= 4 and all(o is sre_c.LITERAL for o, _ in av):
+        return {chr(a) for _, a in av}
+    if op is sre_c.SUBPATTERN:
+        inner = list(av[3])
+        if inner and all(o is sre_c.LITERAL for o, _ in inner):
+            return {"".join(chr(a) for _, a in inner)}
+    if op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT) and av[0] == 0 and av[1] == 1:
+        inner = list(av[2])
+        if len(inner) == 1:
+            one = _small_set(*inner[0])
+            if one is not None:
+                return one | {""}
+    return None
+
+
+def _candidates(items: list[Any]) -> list[Factors]:
+    """Every factor set that a concatenation of parsed items requires.
+
+    Adjacent literals form runs; small classes and optional characters multiply a run
+    into alternatives (`"?50[02]` -> `"500`, `"502`, `500`, `502`) up to MAX_ALTERNATIVES.
+    """
     candidates: list[Factors] = []
-    run: list[str] = []
+    run: set[str] = {""}
 
     def flush() -> None:
-        if run:
-            candidates.append(frozenset({"".join(run)}))
-            run.clear()
+        nonlocal run
+        if run != {""}:
+            candidates.append(frozenset(run))
+        run = {""}
 
     for op, av in items:
-        if op is sre_c.LITERAL:
-            run.append(chr(av))
+        small = _small_set(op, av)
+        if small is not None and len(run) * len(small) <= MAX_ALTERNATIVES:
+            run = {a + b for a in run for b in small}
             continue
-        # A group that is itself one literal string continues the current run.
-        if op is sre_c.SUBPATTERN:
-            inner = list(av[3])
-            if inner and all(o is sre_c.LITERAL for o, _ in inner):
-                run.extend(chr(a) for _, a in inner)
-                continue
         flush()
+        if small is not None and len(small) <= MAX_ALTERNATIVES:
+            run = set(small)
+            continue
         sub = _item(op, av)
         if sub:
             candidates.append(sub)
     flush()
-    candidates = [c for c in candidates if c and min(len(s) for s in c) > 0]
-    if not candidates:
-        return None
-    return max(candidates, key=_score)
+    return [_minimal(c) for c in candidates if c and min(len(s) for s in c) > 0]
+
+
+def _minimal(factors: Factors) -> Factors:
+    # A literal containing another member adds nothing: the shorter one is present too.
+    return frozenset(s for s in factors if not any(o != s and o in s for o in factors))
 
 
 def _item(op: Any, av: Any) -> Factors | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +85,6 @@ class _Builder:
         diagnose = self.steps("diagnose", required=False, read_only=True)
         fix = self.steps("fix", required=True, read_only=False)
         t.done(TOP_FIELDS)
-        if self.problems:
-            return None
-        self.check_references(diagnose + fix)
         if self.problems:
             return None
         return m.Playbook(
@@ -312,8 +309,14 @@ class _Builder:
             if not _identifier(name):
                 self.problems.add(spec.node_of("capture"), spec.sub(f"capture.{name}"),
                                   "capture names are identifiers")
-            self.defined.add(name)
         self.defined.update(i.name for i in inputs)
+        references: dict[str, Any] = {
+            "title": title, "description": description, "params": params, "shell": shell,
+            "cwd": cwd, "manual": manual, "commands": commands, "confirm_name": confirm_name}
+        self.check_references(spec, references)
+        self.defined.update(capture)  # the step's own response feeds its verify and later steps
+        if verify is not None:
+            self.check_references(spec, {"verify.params": verify.params, "verify.expect": verify.expect})
         if not title:
             return None
         return m.Step(
@@ -388,27 +391,15 @@ class _Builder:
                                       block.sub("call" if not suffix else f"params.{suffix}"), message)
         return m.Verify(call or "", params, expect, float(timeout)) if call else None
 
-    # -- cross-field checks -----------------------------------------------------------
-
-    def check_references(self, steps: Iterable[m.Step]) -> None:
-        for step in steps:
-            assert step.where is not None
-            values: list[tuple[str, Any]] = [
-                ("params", step.params), ("shell", step.shell), ("cwd", step.cwd),
-                ("manual", step.manual), ("commands", step.commands),
-                ("confirm_name", step.confirm_name), ("description", step.description),
-                ("title", step.title),
-            ]
-            if step.verify is not None:
-                values += [("verify.params", step.verify.params),
-                           ("verify.expect", step.verify.expect)]
-            for field_name, value in values:
-                for name in names_in(value):
-                    if name not in self.defined:
-                        self.problems.add(None, f"{step.where.field}.{field_name}",
-                                          f"'{{{name}}}' is not defined by params, a symptom's "
-                                          "named group, context, inputs or capture",
-                                          line=step.where.line)
+    def check_references(self, spec: Mapping, fields: dict[str, Any]) -> None:
+        """Every `{name}` must be defined by now: later steps' captures do not count."""
+        for field_name, value in fields.items():
+            for name in names_in(value):
+                if name not in self.defined:
+                    node = spec.node_of(field_name.split(".")[0])
+                    self.problems.add(node, spec.sub(field_name),
+                                      f"'{{{name}}}' is not defined by params, a symptom's named "
+                                      "group, context, this step's inputs or an earlier capture")
 
 
 def _one_of(options: tuple[str, ...]) -> Callable[[Any], str | None]:

@@ -1,0 +1,190 @@
+"""Console under load: keypress-to-screen latency, frames/s, CPU, memory and drops.
+
+Starts moto's server in a child process, a writer process that puts RATE log events per
+second into the demo's log groups (PutLogEvents, 1,000 per call), and the console
+headless (160x48) tailing them through the real LogTail and store. Every 250 ms it
+presses a key (cursor moves, n/N, End, wrap) and measures the time from the key leaving
+the driver until the first frame written after the key's action ran.
+
+    .venv/bin/python bench/ui.py [--rate 5000] [--seconds 60]
+
+Prints the figures; the goal is p95 <= 100 ms, peak RSS <= 250 MB, nothing lost but
+the buffer cap's (counted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import resource
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+from warroom.demo.server import OFFLINE_ENV, MotoServer  # noqa: E402
+
+KEYS = ("k", "k", "j", "n", "N", "end", "w", "w", "pageup", "end")
+GROUPS = [f"/aws/lambda/bench-fn-{i}" for i in range(5)]
+MESSAGES = (
+    "START RequestId: {rid} Version: $LATEST",
+    "END RequestId: {rid}",
+    "REPORT RequestId: {rid} Duration: 120.50 ms Billed Duration: 121 ms Memory Size: 512 MB Max Memory Used: 87 MB",
+    "INFO handled request {n}",
+    "{rid} Task timed out after 30.03 seconds",
+    "An error occurred (ThrottlingException) when calling the PutItem operation: Rate exceeded",
+)
+
+
+def writer(endpoint: str, rate: int, seconds: float, written: mp.Value, stop: mp.Event) -> None:  # type: ignore[type-arg]
+    """Child process: RATE events/s, spread over the groups, until `seconds` pass."""
+    import boto3
+
+    os.environ.update(OFFLINE_ENV)
+    logs = boto3.client("logs", endpoint_url=endpoint, region_name="us-east-1")
+    stream = "2024/05/01/[$LATEST]" + uuid.uuid4().hex
+    for group in GROUPS:
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    per_call = 1000
+    calls_per_s = max(1, rate // per_call)
+    size = rate // calls_per_s
+    start = time.monotonic()
+    n = 0
+    while time.monotonic() - start < seconds and not stop.is_set():
+        tick = time.monotonic()
+        for c in range(calls_per_s):
+            now = int(time.time() * 1000)
+            events = [{"timestamp": now, "message": MESSAGES[(n + i) % len(MESSAGES)].format(
+                rid=f"{n + i:08x}", n=n + i)} for i in range(size)]
+            logs.put_log_events(logGroupName=GROUPS[(n // size) % len(GROUPS)],
+                                logStreamName=stream, logEvents=events)
+            n += size
+            with written.get_lock():
+                written.value = n
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
+
+
+async def run_console(endpoint: str, seconds: float, out: dict[str, object]) -> None:
+    from textual import events
+
+    from warroom.aws.session import AwsOptions, AwsSession
+    from warroom.incident.store import IncidentStore
+    from warroom.playbook.catalog import load_catalog
+    from warroom.playbook.matcher import Matcher
+    from warroom.tui.app import ConsoleApp
+    from warroom.tui.feeds import in_thread, tail_feed
+    from warroom.tui.statusbar import Target
+
+    catalog = load_catalog()
+    matcher = Matcher(catalog)
+    store = IncidentStore(catalog)
+    session = AwsSession(AwsOptions(endpoint_url=endpoint, region="us-east-1"))
+    since = int(time.time() * 1000) - 5_000
+
+    async def tail(s: IncidentStore) -> None:
+        await tail_feed(s, session, matcher, ["/aws/lambda/bench-"], since)
+
+    app = ConsoleApp(store, Target("us-east-1", "123456789012", endpoint), session=session,
+                     feeds=[in_thread(tail)])
+    frames: list[float] = []
+    actions: list[float] = []
+    original_display = app._display
+    original_dispatch = app._dispatch_action
+
+    def display(screen, renderable):  # type: ignore[no-untyped-def]
+        frames.append(time.perf_counter())
+        return original_display(screen, renderable)
+
+    async def dispatch(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = await original_dispatch(*args, **kwargs)
+        actions.append(time.perf_counter())
+        return result
+
+    app._display = display  # type: ignore[method-assign]
+    app._dispatch_action = dispatch  # type: ignore[method-assign]
+    latencies: list[float] = []
+
+    async def drive() -> None:
+        await asyncio.sleep(3.0)  # let the tail start and the screen settle
+        cpu0 = time.process_time()
+        wall0 = time.perf_counter()
+        frames0 = len(frames)
+        i = 0
+        while time.perf_counter() - wall0 < seconds:
+            key = KEYS[i % len(KEYS)]
+            i += 1
+            n_actions = len(actions)
+            sent = time.perf_counter()
+            app._driver.send_message(events.Key(key, key if len(key) == 1 else None))  # type: ignore[union-attr]
+            deadline = sent + 2.0
+            while time.perf_counter() < deadline:
+                await asyncio.sleep(0.002)
+                if len(actions) > n_actions:
+                    done = actions[n_actions]
+                    after = [f for f in frames if f >= done]
+                    if after:
+                        latencies.append(after[0] - sent)
+                        break
+            await asyncio.sleep(max(0.0, 0.25 - (time.perf_counter() - sent)))
+        wall = time.perf_counter() - wall0
+        out.update(cpu=(time.process_time() - cpu0) / wall * 100, fps=(len(frames) - frames0) / wall,
+                   received=store.received + len(store.pending), dropped=store.dropped,
+                   throttled=store.stats.throttled, presses=i, wall=wall)
+        app.exit()
+
+    app.call_later(lambda: app.run_worker(drive(), group="bench"))
+    await app.run_async(headless=True, size=(160, 48))
+    out["latencies"] = latencies
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=int, default=5000, help="events per second (default 5000)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="measured run (default 60)")
+    args = parser.parse_args()
+    os.environ.update(OFFLINE_ENV)
+    with MotoServer() as server:
+        import boto3
+
+        logs = boto3.client("logs", endpoint_url=server.endpoint, region_name="us-east-1")
+        for group in GROUPS:
+            logs.create_log_group(logGroupName=group)
+        written = mp.Value("q", 0)
+        stop = mp.Event()
+        proc = mp.Process(target=writer, args=(server.endpoint, args.rate, args.seconds + 4, written, stop))
+        proc.start()
+        out: dict[str, object] = {}
+        try:
+            asyncio.run(run_console(server.endpoint, args.seconds, out))
+        finally:
+            stop.set()
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
+    lat = sorted(out.get("latencies", []))  # type: ignore[arg-type]
+    if not lat:
+        print("no keypress was measured")
+        return 1
+    p50 = statistics.median(lat) * 1000
+    p95 = lat[min(len(lat) - 1, int(len(lat) * 0.95))] * 1000
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"rate asked          {args.rate:,} events/s for {out['wall']:.0f} s (160x48, headless)")
+    print(f"keypresses          {len(lat)} measured of {out['presses']}")
+    print(f"latency key->frame  p50 {p50:.1f} ms   p95 {p95:.1f} ms")
+    print(f"frames/s            {out['fps']:.1f}")
+    print(f"console CPU         {out['cpu']:.0f} % of one core")
+    print(f"peak RSS            {rss_mb:.0f} MB")
+    print(f"events written      {written.value:,}")
+    print(f"events received     {out['received']:,} (by the end of the run; tail throttled "
+          f"{out['throttled']} times)")
+    print(f"events dropped      {out['dropped']:,} (buffer cap)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

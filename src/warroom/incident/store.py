@@ -1,0 +1,308 @@
+"""The incident store: a bounded ring of records, symptom counts and aggregated findings.
+
+Sources only append to `pending` (a deque, cheap and safe to call from the event loop);
+the front end drains it in batches on a timer, so a burst of events costs one update.
+Everything here is plain Python: the console, the bench and the tests share it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from warroom.incident.records import Finding, Record, Resource
+from warroom.playbook.model import Playbook
+
+DEFAULT_CAPACITY = 100_000
+SERIES_MINUTES = 30  # length of each errors-per-minute series
+
+Clock = Callable[[], float]
+
+
+class Ring:
+    """A fixed-capacity buffer addressed by absolute sequence numbers; the oldest go first."""
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self.capacity = capacity
+        self._items: list[Record | None] = [None] * capacity
+        self.first = 0   # sequence number of the oldest record still held
+        self.next = 0    # sequence number the next record gets
+        self.dropped = 0  # records pushed out by newer ones
+
+    def __len__(self) -> int:
+        return self.next - self.first
+
+    def append(self, record: Record) -> int:
+        seq = self.next
+        self._items[seq % self.capacity] = record
+        self.next += 1
+        if self.next - self.first > self.capacity:
+            self.first += 1
+            self.dropped += 1
+        return seq
+
+    def __getitem__(self, seq: int) -> Record:
+        if not self.first <= seq < self.next:
+            raise IndexError(seq)
+        item = self._items[seq % self.capacity]
+        assert item is not None
+        return item
+
+    def get(self, seq: int) -> Record | None:
+        return self[seq] if self.first <= seq < self.next else None
+
+    def seqs(self, start: int | None = None) -> range:
+        return range(max(self.first, start if start is not None else self.first), self.next)
+
+    def __iter__(self) -> Iterator[Record]:
+        for seq in self.seqs():
+            yield self[seq]
+
+
+@dataclass
+class ActiveFinding:
+    """One playbook seen on one resource, with how often and when last."""
+
+    playbook: str
+    resource: str
+    resource_kind: str
+    kind: str
+    first: int                     # ms since the epoch
+    last: int
+    count: int = 1
+    evidence: str = ""
+    captures: dict[str, str] = field(default_factory=dict)
+    group: str = ""                # the log group of the latest evidence, if any
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.playbook, self.resource)
+
+
+@dataclass
+class SourceStats:
+    """What the sources report about themselves, shown in the status bar."""
+
+    throttled: int = 0
+    errors: int = 0
+    source_dropped: int = 0        # events a source had to give up on (should stay 0)
+    connection: str = "connecting"  # "connecting", "ok", "failing", "recovered"
+    message: str = ""              # the last failure, in plain words
+    changed_at: float = 0.0
+
+
+class IncidentStore:
+    """Records, per-resource health and findings for one console session."""
+
+    def __init__(self, playbooks: Iterable[Playbook] = (), capacity: int = DEFAULT_CAPACITY,
+                 clock: Clock = time.time) -> None:
+        self.ring = Ring(capacity)
+        self.pending: deque[Record] = deque()
+        self.clock = clock
+        self.playbooks: dict[str, Playbook] = {p.id: p for p in playbooks}
+        self.resources: list[Resource] = []
+        self.group_resource: dict[str, Resource] = {}
+        self.symptoms: Counter[str] = Counter()          # by log group
+        self.lines: Counter[str] = Counter()             # by log group
+        self.series: dict[str, dict[int, int]] = {}      # group -> minute -> symptom lines
+        self.findings: dict[tuple[str, str], ActiveFinding] = {}
+        self.alarms: dict[str, str] = {}                 # alarm name -> state
+        self.stats = SourceStats()
+        self.received = 0            # records drained into the ring, ever
+        self.version = 0             # bumps when findings or resources change
+        self.warnings: list[str] = []
+        self._rate_mark = (clock(), 0)
+        self.rate = 0.0              # events/s over the last rate window
+
+    # -- sources ----------------------------------------------------------------------
+
+    def push(self, records: Iterable[Record]) -> None:
+        """Queue records from a source; cheap, no work done until `drain`."""
+        self.pending.extend(records)
+
+    def drain(self, limit: int | None = None) -> list[int]:
+        """Move queued records into the ring; returns their sequence numbers."""
+        out: list[int] = []
+        pending = self.pending
+        n = len(pending) if limit is None else min(limit, len(pending))
+        append = self.ring.append
+        for _ in range(n):
+            record = pending.popleft()
+            out.append(append(record))
+            self.lines[record.group] += 1
+            if record.matches:
+                self._symptom(record)
+        self.received += n
+        return out
+
+    def set_resources(self, resources: Iterable[Resource]) -> None:
+        self.resources = list(resources)
+        # A function's log group belongs to the function, not to a bare log-group entry.
+        self.group_resource = {r.log_group: r for r in self.resources
+                               if r.log_group and r.kind == "log_group"}
+        self.group_resource.update({r.log_group: r for r in self.resources
+                                    if r.log_group and r.kind != "log_group"})
+        for r in self.resources:
+            if r.kind in ("stack", "project"):
+                self.group_resource.setdefault(r.name, r)
+            if r.kind == "alarm":
+                self.alarms[r.name] = str(r.attributes.get("StateValue", r.attributes.get("state", "")))
+        self.version += 1
+
+    def add_findings(self, findings: Iterable[Finding]) -> None:
+        """Findings from probes, metrics and alarms (log findings come from records)."""
+        for f in findings:
+            self._finding(f.playbook, f.resource, f.resource_kind, f.kind, f.time, f.evidence,
+                          dict(f.captures), "")
+
+    def set_check_findings(self, findings: Iterable[Finding]) -> None:
+        """The latest periodic check's probe, metric and alarm findings replace the previous ones.
+
+        Log findings are skipped: they arrive as records and are counted from those.
+        """
+        latest = {(f.playbook, f.resource): f for f in findings if f.kind != "log"}
+        for key, current in list(self.findings.items()):
+            if current.kind != "log" and key not in latest:
+                del self.findings[key]
+        for key, f in latest.items():
+            current = self.findings.get(key)
+            if current is None:
+                self.findings[key] = ActiveFinding(f.playbook, f.resource, f.resource_kind, f.kind,
+                                                   f.time, f.time, 1, f.evidence, dict(f.captures))
+            else:
+                current.last = max(current.last, f.time)
+                current.evidence = f.evidence if current.kind != "log" else current.evidence
+                current.captures = {**f.captures, **current.captures}
+        self.version += 1
+
+    # -- derived ----------------------------------------------------------------------
+
+    def resource_of(self, record: Record) -> str:
+        """The resource name a record belongs to (function name for Lambda groups)."""
+        res = self.group_resource.get(record.group)
+        if res is not None:
+            return res.name
+        return short_group(record.group)
+
+    def _symptom(self, record: Record) -> None:
+        group = record.group
+        self.symptoms[group] += 1
+        minute = record.timestamp // 60_000
+        series = self.series.setdefault(group, {})
+        series[minute] = series.get(minute, 0) + 1
+        if len(series) > SERIES_MINUTES * 2:
+            for old in sorted(series)[:-SERIES_MINUTES]:
+                del series[old]
+        best = record.matches[0]
+        captures = dict(best.captures)
+        playbook = self.playbooks.get(best.playbook)
+        kind = ""
+        resource = ""
+        if playbook is not None:
+            params = context_params(playbook, record)
+            captures = {**params, **captures}
+            for p in playbook.params:
+                if p.resource and p.resource != "log_group" and p.name in captures:
+                    resource, kind = captures[p.name], p.resource
+                    break
+        if not resource:
+            res = self.group_resource.get(group)
+            resource = res.name if res else short_group(group)
+            kind = res.kind if res else ("function" if group.startswith("/aws/lambda/") else "log_group")
+        self._finding(best.playbook, resource, kind, "log", record.timestamp, record.message,
+                      captures, group)
+
+    def _finding(self, playbook: str, resource: str, kind: str, source: str, when: int,
+                 evidence: str, captures: dict[str, str], group: str) -> None:
+        key = (playbook, resource)
+        current = self.findings.get(key)
+        if current is None:
+            self.findings[key] = ActiveFinding(playbook, resource, kind, source, when, when, 1,
+                                               evidence, captures, group)
+        else:
+            current.count += 1
+            if when >= current.last:
+                current.last = when
+                current.evidence = evidence
+                current.captures = {**current.captures, **captures}
+                current.group = group or current.group
+        self.version += 1
+
+    def active_findings(self) -> list[ActiveFinding]:
+        """Newest first."""
+        return sorted(self.findings.values(), key=lambda f: (-f.last, f.playbook, f.resource))
+
+    def errors_per_minute(self, group: str | None, minutes: int = 15,
+                          now_ms: int | None = None) -> list[int]:
+        """Symptom lines per minute for one group (or all of them), oldest first."""
+        now = (now_ms if now_ms is not None else int(self.clock() * 1000)) // 60_000
+        groups = [group] if group is not None else list(self.series)
+        out = [0] * minutes
+        for g in groups:
+            for minute, count in self.series.get(g, {}).items():
+                i = minutes - 1 - (now - minute)
+                if 0 <= i < minutes:
+                    out[i] += count
+        return out
+
+    def tick(self) -> float:
+        """Update the events/s figure; call about once a second."""
+        now = self.clock()
+        then, count = self._rate_mark
+        if now > then:
+            self.rate = (self.received - count) / (now - then)
+        self._rate_mark = (now, self.received)
+        return self.rate
+
+    @property
+    def dropped(self) -> int:
+        return self.ring.dropped
+
+    # -- connection state -------------------------------------------------------------
+
+    def source_ok(self) -> None:
+        if self.stats.connection in ("failing", "connecting"):
+            self.stats.connection = "recovered" if self.stats.connection == "failing" else "ok"
+            self.stats.changed_at = self.clock()
+        elif self.stats.connection == "recovered" and self.clock() - self.stats.changed_at > 10:
+            self.stats.connection = "ok"
+
+    def source_failed(self, message: str) -> None:
+        if self.stats.connection != "failing" or self.stats.message != message:
+            self.stats.changed_at = self.clock()
+        self.stats.connection = "failing"
+        self.stats.message = message
+        self.stats.errors += 1
+
+
+def short_group(group: str) -> str:
+    """`/aws/lambda/bos-dev-agent-persona` -> `bos-dev-agent-persona`."""
+    for prefix in ("/aws/lambda/", "/aws/codebuild/", "/aws/apigateway/"):
+        if group.startswith(prefix):
+            return group[len(prefix):]
+    return group
+
+
+def context_params(playbook: Playbook, record: Record) -> dict[str, str]:
+    """Parameters a playbook's context rules take from where a record came from."""
+    out: dict[str, str] = {}
+    for rule in playbook.context:
+        text = {"log_group": record.group, "stream": record.stream,
+                "message": record.message}.get(rule.source)
+        if text is None:
+            continue
+        found = rule.regex.search(text)
+        if found is None:
+            continue
+        named = {k: v for k, v in found.groupdict().items() if v is not None}
+        if rule.name in named:
+            out[rule.name] = named[rule.name]
+        elif named:
+            out.update(named)
+        else:
+            out[rule.name] = found.group(0)
+    return out

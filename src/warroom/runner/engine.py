@@ -1,0 +1,479 @@
+"""The runner: a playbook's diagnose steps, then its fix steps one confirmed step at a time."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import jmespath
+import jmespath.exceptions
+
+from warroom.aws.session import AwsSession, error_code, explain
+from warroom.incident.audit import AuditLog
+from warroom.playbook.model import Input, Playbook, Step
+from warroom.runner.events import (
+    Edit, Phase, Progress, RunResult, StepError, StepPlan, StepResult)
+from warroom.runner.inputs import BadInput, coerce, parameter_input
+from warroom.runner.masking import Masker
+from warroom.runner.plans import Built, Where, build, referenced, render_or_none
+from warroom.runner.prompter import Prompter
+from warroom.runner.shell import resolve_cwd, run_shell
+from warroom.runner.verify import VerifyOutcome, poll
+
+_ASK_LIMIT = 10          # refused answers in a row before an input counts as cancelled
+_RESULT_LIMIT = 4000     # characters of a response kept in the audit trail
+CWD_INPUT = "cwd"        # the input name under which a shell step's directory is asked
+
+
+class Aborted(Exception):
+    """The run ends here; a Prompter may raise it from any question (closed input, quit)."""
+
+    def __init__(self, result: StepResult | None = None) -> None:
+        super().__init__("aborted")
+        self.result = result  # the failed step the user aborted at, if any
+
+
+class _Declined(Exception):
+    """The user cancelled a step's input: the step is skipped."""
+
+
+class Runner:
+    """Runs one playbook through a Prompter. No printing, no UI: front ends listen and answer.
+
+    `values` are what is already known (a finding's captures, `--param`s); `explicit` names
+    those the user gave on purpose; `resource` is the selected resource, given to the first
+    parameter that takes one. A wizard calls `refuse_read_only`, `diagnose` and `fix` (or
+    `run` for all three) and can show `plans()` at any time.
+    """
+
+    def __init__(self, playbook: Playbook, prompter: Prompter, session: AwsSession, *,
+                 values: Mapping[str, Any] | None = None, explicit: set[str] | None = None,
+                 resource: str | None = None, read_only: bool = False, dry_run: bool = False,
+                 audit: AuditLog | None = None, poll_interval: float = 1.0) -> None:
+        self.playbook = playbook
+        self.prompter = prompter
+        self.session = session
+        self.read_only = read_only
+        self.dry_run = dry_run
+        self.audit = audit if not dry_run else None
+        self.poll_interval = poll_interval
+        self.masker = Masker()
+        self.secret_names: set[str] = set()
+        self.values: dict[str, Any] = {p.name: None for p in playbook.params}
+        self.values.update(values or {})
+        self.explicit = set(explicit or ())
+        if resource:
+            target = next((p.name for p in playbook.params if p.resource), None)
+            if target is not None and self.values.get(target) is None:
+                self.values[target] = resource
+                self.explicit.add(target)
+        for step in (*playbook.diagnose, *playbook.fix):
+            for item in step.inputs:
+                if item.secret:
+                    self.secret_names.add(item.name)
+                    if self.values.get(item.name) is not None:
+                        self.masker.add(self.values[item.name])
+        self.run_id = uuid.uuid4().hex[:12]
+        self.identity: dict[str, str] = {}
+        options = session.options
+        self.where = Where(region=options.region or session.region, profile=options.profile,
+                           endpoint_url=options.endpoint_url)
+        self._refused = False
+        self._started = False
+        self.aborted = False
+
+    # -- the whole run ------------------------------------------------------------------
+
+    async def run(self) -> RunResult:
+        result = RunResult(self.playbook.id)
+        await self.refuse_read_only()
+        try:
+            await self.start()
+            result.diagnose = await self.diagnose()
+        except Aborted:
+            result.aborted = True
+        else:
+            result.fix = await self.fix()
+            result.aborted = self.aborted
+        if result.aborted:
+            await self._emit("aborted", None, "stopped: the remaining steps were not run")
+        # Steps never reached count as not run, so a front end can list every step.
+        done = {r.plan.number for r in result.fix}
+        for number, step in enumerate(self.playbook.fix, 1):
+            if number not in done:
+                result.fix.append(StepResult(self.preview("fix", number, step), "not_run", chosen=False))
+        result.fix.sort(key=lambda r: r.plan.number)
+        return result
+
+    def plans(self) -> list[StepPlan]:
+        """Previews of every step with what is known now (`<name>` for what is not)."""
+        return [self.preview("diagnose", n, s) for n, s in enumerate(self.playbook.diagnose, 1)] + [
+            self.preview("fix", n, s) for n, s in enumerate(self.playbook.fix, 1)]
+
+    def preview(self, phase: Phase, number: int, step: Step) -> StepPlan:
+        values = dict(self.values)
+        for item in step.inputs:
+            if values.get(item.name) is None and item.default is not None and not item.secret:
+                values[item.name] = render_or_none(item.default, self.values)
+        return self._build(phase, number, step, values, lenient=True).plan
+
+    async def refuse_read_only(self) -> list[StepPlan]:
+        """In read-only mode, announce every mutating fix step as refused; before any prompt."""
+        refused: list[StepPlan] = []
+        if not self.read_only or self._refused:
+            return refused
+        self._refused = True
+        for number, step in enumerate(self.playbook.fix, 1):
+            if step.mutating:
+                plan = self.preview("fix", number, step)
+                refused.append(plan)
+                await self._emit("refused", plan, "read-only: this step would change something; not run")
+        return refused
+
+    async def start(self) -> None:
+        """Fill the playbook's parameters (asking for what is missing) and learn who we are."""
+        if self._started:
+            return
+        self._started = True
+        needed = {n for s in (*self.playbook.diagnose, *self.playbook.fix)
+                  for n in referenced(s, text=False)}
+        for param in self.playbook.params:
+            if self.values.get(param.name) is not None or param.name not in needed:
+                continue
+            if self.dry_run:
+                self.values[param.name] = param.default
+                continue
+            value = await self._ask(parameter_input(param.name, param.description), param.default)
+            if value is None:
+                raise Aborted
+            self.values[param.name] = value
+        if self.dry_run:
+            return
+        if self.audit is not None:
+            self.identity = await self.session.identity()
+            self._audit("session", read_only=self.read_only,
+                        values=self.masker.value({k: v for k, v in self._shown_values().items()
+                                                  if k in self.explicit}))
+
+    # -- diagnose -----------------------------------------------------------------------
+
+    async def diagnose(self) -> list[StepResult]:
+        """Run the read-only steps without asking; what they capture feeds the fix steps."""
+        await self.start()
+        results = []
+        for number, step in enumerate(self.playbook.diagnose, 1):
+            results.append(await self._diagnose_step(number, step))
+        return results
+
+    async def _diagnose_step(self, number: int, step: Step) -> StepResult:
+        if self.dry_run:
+            plan = self.preview("diagnose", number, step)
+            await self._emit("planned", plan)
+            return StepResult(plan, "planned")
+        try:
+            await self._fill_missing(step)
+        except _Declined:
+            plan = self.preview("diagnose", number, step)
+            await self._emit("skipped", plan, "no value given")
+            return StepResult(plan, "skipped")
+        if step.kind == "manual":
+            return await self._manual(self._build("diagnose", number, step, self.values).plan)
+        built = self._build("diagnose", number, step, self.values)
+        plan = built.plan
+        if plan.problems:
+            error = StepError("validate", "; ".join(plan.problems))
+            await self._emit("failed", plan, error.message)
+            return StepResult(plan, "failed", error)
+        try:
+            response = await self._call(step.call or "", built.params)
+        except Exception as exc:  # noqa: BLE001 - shown in plain words
+            error = StepError("call", self._explain(exc), error_code(exc))
+            await self._emit("failed", plan, error.message)
+            self._audit("diagnose", **self._step_fields(plan), status="failed", error=error.message)
+            return StepResult(plan, "failed", error)
+        shown = {path: _search(path, response) for path in step.show} if step.show else _strip(response)
+        captured = {}
+        for name, path in step.capture.items():
+            self.values[name] = _search(path, response)
+            captured[name] = self.values[name]
+        shown, captured = self.masker.value(shown), self.masker.value(captured)
+        await self._emit("diagnosed", plan, data={"shown": shown, "captured": captured})
+        self._audit("diagnose", **self._step_fields(plan), status="done", shown=_clip(shown))
+        return StepResult(plan, "done", result=shown)
+
+    # -- fix ----------------------------------------------------------------------------
+
+    async def fix(self) -> list[StepResult]:
+        """The fix steps in order, up to the end or to an abort (then `self.aborted` is set)."""
+        results: list[StepResult] = []
+        try:
+            await self.start()
+        except Aborted:
+            self.aborted = True
+            return results
+        for number, step in enumerate(self.playbook.fix, 1):
+            try:
+                results.append(await self._fix_step(number, step))
+            except Aborted as stop:
+                results.append(stop.result or StepResult(self.preview("fix", number, step), "aborted",
+                                                         chosen=False))
+                self.aborted = True
+                break
+        return results
+
+    async def _fix_step(self, number: int, step: Step) -> StepResult:
+        if self.dry_run:
+            plan = self.preview("fix", number, step)
+            await self._emit("planned", plan)
+            return StepResult(plan, "planned")
+        if self.read_only and step.mutating:
+            plan = self.preview("fix", number, step)
+            self._audit("refused", **self._step_fields(plan), reason="read-only")
+            return StepResult(plan, "refused", chosen=False)
+        if step.kind == "manual":
+            try:
+                await self._fill_missing(step, lenient=True)
+            except _Declined:
+                pass
+            return await self._manual(self._build("fix", number, step, self.values, lenient=True).plan)
+        preset = {i.name: self.values[i.name] for i in step.inputs
+                  if i.name in self.explicit and self.values.get(i.name) is not None}
+        if step.kind == "shell" and CWD_INPUT in self.explicit and self.values.get(CWD_INPUT):
+            preset[CWD_INPUT] = self.values[CWD_INPUT]
+        while True:
+            try:
+                built = await self._prepare("fix", number, step, preset)
+            except _Declined:
+                plan = self.preview("fix", number, step)
+                self._audit("declined", **self._step_fields(plan))
+                await self._emit("skipped", plan, "skipped: no value given")
+                return StepResult(plan, "skipped")
+            plan = built.plan
+            if plan.problems:
+                error = StepError("validate", "the call would be rejected: " + "; ".join(plan.problems))
+                outcome = StepResult(plan, "failed", error)
+            else:
+                answer = await self._consent(plan)
+                if isinstance(answer, Edit):
+                    preset = {**preset, **answer.values}
+                    for name, value in answer.values.items():
+                        if name not in {i.name for i in step.inputs} and name != CWD_INPUT:
+                            self.values[name] = value
+                    continue
+                if not answer:
+                    self._audit("declined", **self._step_fields(plan))
+                    await self._emit("skipped", plan, "skipped: not confirmed")
+                    return StepResult(plan, "skipped")
+                outcome = await self._execute(built)
+                if outcome.status == "done":
+                    return outcome
+            assert outcome.error is not None
+            await self._emit("failed", plan, outcome.error.message)
+            choice = await self.prompter.on_failure(plan, outcome.error)
+            if choice == "retry":
+                preset = {}
+                continue
+            if choice == "abort":
+                self._audit("aborted", **self._step_fields(plan))
+                outcome.chosen = False
+                raise Aborted(outcome)
+            outcome.chosen = False
+            return outcome
+
+    async def _consent(self, plan: StepPlan) -> bool | Edit:
+        if not plan.mutating:
+            return True
+        if plan.destructive:
+            return await self.prompter.confirm_typed(plan, plan.confirm_name or "")
+        return await self.prompter.confirm(plan)
+
+    async def _prepare(self, phase: Phase, number: int, step: Step, preset: dict[str, Any]) -> Built:
+        """Ask for what the step still needs, then build (and validate) its plan."""
+        await self._fill_missing(step)
+        values = dict(self.values)
+        for item in step.inputs:
+            default = None if item.secret else (
+                self.values.get(item.name) if self.values.get(item.name) is not None
+                else render_or_none(item.default, self.values))
+            value = await self._ask(item, default, preset.get(item.name))
+            if value is None:
+                raise _Declined
+            self.values[item.name] = values[item.name] = value
+        cwd = None
+        if step.kind == "shell":
+            start = str(resolve_cwd(render_or_none(step.cwd, self.values) if step.cwd else None))
+            spec = Input(CWD_INPUT, "Working directory")
+            problem = None
+            raw = preset.get(CWD_INPUT)
+            for _ in range(_ASK_LIMIT):
+                if raw is None:
+                    raw = await self.prompter.ask_input(spec, start, problem)
+                    if raw is None:
+                        raise _Declined
+                path = resolve_cwd(str(raw).strip() or start)
+                if path.is_dir():
+                    cwd = str(path)
+                    break
+                problem, raw = f"{path} is not a directory", None
+            else:
+                raise _Declined
+        return self._build(phase, number, step, values, cwd=cwd)
+
+    async def _execute(self, built: Built) -> StepResult:
+        plan = built.plan
+        fields = self._step_fields(plan)
+        if plan.kind == "shell":
+            self._audit("intent", **fields, shell=plan.shell, cwd=plan.cwd)
+            await self._emit("executing", plan, f"$ {plan.shell}   (in {plan.cwd})")
+
+            async def line(text: str) -> None:
+                await self._emit("output", plan, self.masker.text(text))
+
+            try:
+                status = await run_shell(built.shell or "", resolve_cwd(plan.cwd), line)
+            except OSError as exc:
+                error = StepError("shell", f"could not run the command: {exc}")
+                self._audit("outcome", **fields, status="failed", error=error.message)
+                return StepResult(plan, "failed", error)
+            self._audit("outcome", **fields, status="ok" if status == 0 else "failed", exit_status=status)
+            if status != 0:
+                return StepResult(plan, "failed", StepError("shell", f"the command exited with status {status}"),
+                                  result={"exit_status": status})
+            result: Any = {"exit_status": status}
+        else:
+            self._audit("intent", **fields, params=plan.params, cli=plan.cli,
+                        destructive=plan.destructive)
+            await self._emit("executing", plan, plan.cli or "")
+            try:
+                response = await self._call(plan.call or "", built.params)
+            except Exception as exc:  # noqa: BLE001 - shown in plain words and audited
+                error = StepError("call", self._explain(exc), error_code(exc))
+                self._audit("outcome", **fields, status="failed", error=error.message, code=error.code)
+                return StepResult(plan, "failed", error)
+            result = self.masker.value(_strip(response))
+            self._audit("outcome", **fields, status="ok", result=_clip(result))
+            await self._emit("result", plan, data={"result": result})
+        if plan.verify is None:
+            await self._emit("done", plan, "done")
+            return StepResult(plan, "done", result=result)
+        outcome = await self._verify(built)
+        message = self.masker.text(outcome.describe(built.verify_expect))
+        self._audit("verify", **fields, status="ok" if outcome.ok else "failed", verify=message,
+                    attempts=outcome.attempts)
+        if not outcome.ok:
+            return StepResult(plan, "failed", StepError("verify", message), result=result, verified=False)
+        await self._emit("done", plan, message)
+        return StepResult(plan, "done", result=result, verified=True)
+
+    async def _verify(self, built: Built) -> VerifyOutcome:
+        plan = built.plan
+        assert plan.verify is not None
+
+        async def fetch() -> Any:
+            return await self._call(plan.verify.call, built.verify_params)  # type: ignore[union-attr]
+
+        async def attempt(n: int, observed: dict[str, Any], error: str | None) -> None:
+            await self._emit("verifying", plan, self.masker.text(error or "waiting for the expected state"),
+                             data={"attempt": n, "observed": self.masker.value(observed)})
+
+        return await poll(fetch, built.verify_expect, timeout=plan.verify.timeout,
+                          interval=self.poll_interval, on_attempt=attempt, explain=self._explain)
+
+    async def _manual(self, plan: StepPlan) -> StepResult:
+        done = await self.prompter.mark_manual_done(plan)
+        self._audit("manual", **self._step_fields(plan), status="done" if done else "skipped")
+        await self._emit("done" if done else "skipped", plan, "marked done" if done else "not marked done")
+        return StepResult(plan, "done" if done else "skipped")
+
+    # -- helpers ------------------------------------------------------------------------
+
+    async def _fill_missing(self, step: Step, lenient: bool = False) -> None:
+        """Ask for every value the step names that nothing has provided (a capture not seen)."""
+        for name in referenced(step, text=False):
+            if self.values.get(name) is not None or lenient:
+                continue
+            param = self.playbook.param(name)
+            value = await self._ask(parameter_input(name, param.description if param else ""),
+                                    param.default if param else None)
+            if value is None:
+                raise _Declined
+            self.values[name] = value
+
+    async def _ask(self, spec: Input, default: Any, preset: Any = None) -> Any:
+        problem: str | None = None
+        raw = preset
+        for _ in range(_ASK_LIMIT):
+            if raw is None:
+                raw = await self.prompter.ask_input(spec, default, problem)
+                if raw is None:
+                    return None
+                if isinstance(raw, str) and not raw.strip() and default is not None:
+                    raw = default
+            try:
+                value = coerce(spec, raw)
+            except BadInput as exc:
+                problem, raw = str(exc), None
+                continue
+            if spec.secret:
+                self.masker.add(value)
+            return value
+        return None
+
+    def _build(self, phase: Phase, number: int, step: Step, values: Mapping[str, Any], *,
+               lenient: bool = False, cwd: str | None = None) -> Built:
+        return build(phase, number, step, values, self.secret_names, self.masker, self.where,
+                     lenient=lenient, cwd=cwd)
+
+    async def _call(self, call: str, params: dict[str, Any]) -> Any:
+        service, operation = call.split(".", 1)
+        client = await self.session.client(service)
+        return await getattr(client, operation)(**params)
+
+    def _explain(self, exc: BaseException) -> str:
+        return self.masker.text(explain(exc, self.session.options))
+
+    async def _emit(self, kind: str, plan: StepPlan | None, message: str = "",
+                    data: dict[str, Any] | None = None) -> None:
+        await self.prompter.on_progress(Progress(kind, plan, message, data or {}))  # type: ignore[arg-type]
+
+    def _shown_values(self) -> dict[str, Any]:
+        return {k: ("********" if k in self.secret_names and v is not None else v)
+                for k, v in self.values.items()}
+
+    def _step_fields(self, plan: StepPlan) -> dict[str, Any]:
+        fields: dict[str, Any] = {"phase": plan.phase, "step_number": plan.number, "step": plan.title}
+        if plan.call:
+            fields["call"] = plan.call
+        return fields
+
+    def _audit(self, kind: str, **fields: Any) -> None:
+        if self.audit is None:
+            return
+        self.audit.append(kind, run=self.run_id, playbook=self.playbook.id,
+                          region=self.where.region, caller=self.identity.get("Arn"),
+                          account=self.identity.get("Account"), **self.masker.value(fields))
+
+
+def _search(path: str, response: Any) -> Any:
+    try:
+        return jmespath.search(path, response)
+    except jmespath.exceptions.JMESPathError:
+        return None
+
+
+def _strip(response: Any) -> Any:
+    if isinstance(response, dict):
+        return {k: v for k, v in response.items() if k != "ResponseMetadata"}
+    return response
+
+
+def _clip(value: Any) -> Any:
+    """A response small enough for one audit line; a long one is cut and says so."""
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if len(text) <= _RESULT_LIMIT:
+        return json.loads(text)
+    return {"truncated": text[:_RESULT_LIMIT] + "..."}
+

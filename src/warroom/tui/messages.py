@@ -1,0 +1,38 @@
+"""Messages the console's panes send each other through the screen."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+
+class ResourceChosen(Message):
+    """Filter the logs to these groups (None: all), or to lines naming `text`."""
+
+    def __init__(self, label: str, groups: frozenset[str] | None, text: str = "") -> None:
+        super().__init__()
+        self.label = label
+        self.groups = groups
+        self.text = text
+
+
+class PlaybookChosen(Message):
+    """Show a playbook in the guidance pane, for a resource with captured parameters."""
+
+    def __init__(self, playbook: str, resource: str, captures: dict[str, str],
+                 evidence: str = "", rerun: bool = False) -> None:
+        super().__init__()
+        self.rerun = rerun
+        self.playbook = playbook
+        self.resource = resource
+        self.captures = captures
+        self.evidence = evidence
+
+
+class FixRequested(Message):
+    """The user asked to start the fix wizard for the playbook in the guidance pane."""
+
+    def __init__(self, playbook: str, resource: str, params: dict[str, str]) -> None:
+        super().__init__()
+        self.playbook = playbook
+        self.resource = resource
+        self.params = params

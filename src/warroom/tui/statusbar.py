@@ -1,0 +1,62 @@
+"""The status bar: where the console is connected and how the sources are doing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+from warroom.incident.store import IncidentStore
+from warroom.tui.lines import plain
+
+
+@dataclass(frozen=True)
+class Target:
+    """The account the console watches, as shown in the status bar."""
+
+    region: str = ""
+    account: str = ""
+    endpoint: str = ""
+    read_only: bool = False
+
+
+class StatusBar(Static):
+    COMPONENT_CLASSES = {"status--ok", "status--bad", "status--warn", "status--dim"}
+
+    def __init__(self, store: IncidentStore, target: Target, *, id: str | None = None) -> None:
+        super().__init__(id=id, markup=False)
+        self.store = store
+        self.target = target
+
+    def on_mount(self) -> None:
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        style = lambda n: self.get_component_rich_style(f"status--{n}", partial=True)  # noqa: E731
+        s = self.store.stats
+        t = Text(no_wrap=True, overflow="ellipsis", end="")
+        narrow = self.size.width and self.size.width < 100
+        marks = {"ok": ("● ", "ok"), "recovered": ("● recovered ", "ok"),
+                 "connecting": ("◌ connecting ", "warn"), "failing": ("✗ ", "bad")}
+        mark, kind = marks.get(s.connection, ("? ", "warn"))
+        t.append(mark, style(kind))
+        if s.connection == "failing":
+            t.append(plain(s.message)[:200] + " · ", style("bad"))
+        tg = self.target
+        parts = [tg.region or "no region"]
+        if tg.account:
+            parts.append(tg.account if narrow else f"acct {tg.account}")
+        if tg.endpoint and not narrow:
+            parts.append(plain(tg.endpoint))
+        t.append(" · ".join(parts), style("dim"))
+        t.append(f" · {self.store.rate:,.0f} ev/s")
+        dropped = self.store.dropped + s.source_dropped
+        t.append(f" · {dropped:,} dropped", style("warn") if dropped else "")
+        if s.throttled or not narrow:
+            t.append(f" · {s.throttled:,} throttled", style("warn") if s.throttled else "")
+        if self.store.pending:
+            t.append(f" · {len(self.store.pending):,} queued", style("warn"))
+        if tg.read_only:
+            t.append(" · read-only", style("warn"))
+        self.update(t)
