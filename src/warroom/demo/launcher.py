@@ -12,7 +12,7 @@ import sys
 from types import TracebackType
 
 from warroom.demo import world
-from warroom.demo.server import OFFLINE_ENV, MotoServer
+from warroom.demo.server import OFFLINE_ENV, MotoServer, stop_child
 
 
 class DemoWorld:
@@ -52,18 +52,7 @@ class DemoWorld:
     def stop(self) -> None:
         process, self.simulator = self.simulator, None
         if process is not None:
-            if process.stdin:
-                try:
-                    process.stdin.close()
-                except OSError:
-                    pass
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            if process.stdout:
-                process.stdout.close()
+            stop_child(process)
         self.server.stop()
 
     def __enter__(self) -> DemoWorld:

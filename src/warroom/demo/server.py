@@ -59,20 +59,8 @@ class MotoServer:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None:
-            return
-        if process.stdin:
-            try:
-                process.stdin.close()  # the child's watcher sees EOF and exits
-            except OSError:
-                pass
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout:
-            process.stdout.close()
+        if process is not None:
+            stop_child(process)
 
     def __enter__(self) -> MotoServer:
         return self.start()
@@ -95,6 +83,22 @@ class MotoServer:
     def faults(self, **config: Any) -> dict[str, Any]:
         """Set the fault-injection config (see FaultConfig); no arguments turns faults off."""
         return self._post(CONTROL_PATH, config)
+
+
+def stop_child(process: subprocess.Popen[str]) -> None:
+    """End a child that watches its stdin: close it, wait, and kill if it lingers."""
+    if process.stdin:
+        try:
+            process.stdin.close()  # the child's watcher sees EOF and exits
+        except OSError:
+            pass
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout:
+        process.stdout.close()
 
 
 def _watch_parent() -> None:

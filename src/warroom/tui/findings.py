@@ -45,6 +45,8 @@ class FindingsList(OptionList):
         self.add_options([Option(self._prompt(f), id=SEP.join(f.key)) for f in findings])
         if keep in self._shown:
             self.highlighted = self._shown.index(keep)
+        elif self._shown:
+            self.highlighted = 0  # so that enter works without an arrow key first
         if self.parent is not None:
             total = len(findings)
             self.border_title = f"Findings ({total})" if total else "Findings"
