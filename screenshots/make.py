@@ -20,6 +20,7 @@ from warroom.tui.statusbar import Target  # noqa: E402
 TARGET = Target(region="us-east-1", account="123456789012", endpoint="http://127.0.0.1:4566")
 SHOTS = (("console-160x48.svg", (160, 48), ("n", "n")), ("console-80x24.svg", (80, 24), ("n", "n")),
          ("help-80x24.svg", (80, 24), ("question_mark",)))
+WIZARD_SHOTS = (("wizard-120x40.svg", (120, 40)), ("wizard-80x24.svg", (80, 24)))
 
 
 async def shoot(name: str, size: tuple[int, int], keys: tuple[str, ...]) -> None:
@@ -34,9 +35,62 @@ async def shoot(name: str, size: tuple[int, int], keys: tuple[str, ...]) -> None
     print(f"screenshots/{name}")
 
 
+async def shoot_wizard(name: str, size: tuple[int, int]) -> None:
+    """The fix wizard on lambda-timeout against a local moto server, at its y/N confirm."""
+    import os
+
+    from warroom.aws.session import AwsOptions, AwsSession
+    from warroom.demo.server import OFFLINE_ENV, MotoServer
+    from warroom.incident.store import IncidentStore
+    from warroom.tui.confirm import ConfirmModal
+    from warroom.tui.wizard import WizardScreen
+
+    os.environ.update(OFFLINE_ENV)
+    with MotoServer() as server:
+        _seed_function(server.endpoint, "bos-dev-agent-persona")
+        catalog = load_catalog()
+        session = AwsSession(AwsOptions(endpoint_url=server.endpoint, region="us-east-1"))
+        app = ConsoleApp(IncidentStore(catalog), TARGET, session=session, timers=False)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            app.push_screen(WizardScreen(catalog.get("lambda-timeout"), session, resource="bos-dev-agent-persona"))
+            for _ in range(500):  # bounded: the diagnose call, then the first question
+                if type(app.screen).__name__ == "AskModal":
+                    break
+                await pilot.pause(0.02)
+            await pilot.press("enter")
+            for _ in range(500):
+                if isinstance(app.screen, ConfirmModal):
+                    break
+                await pilot.pause(0.02)
+            await pilot.pause()
+            app.save_screenshot(name, path=str(ROOT / "screenshots"))
+            await pilot.press("n")
+    print(f"screenshots/{name}")
+
+
+def _seed_function(endpoint: str, name: str) -> None:
+    import io
+    import zipfile
+
+    import boto3
+
+    def client(service: str):  # type: ignore[no-untyped-def]
+        return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1")
+
+    role = client("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return 1\n")
+    client("lambda").create_function(FunctionName=name, Runtime="python3.12", Role=role,
+                                     Handler="handler.handler", Code={"ZipFile": code.getvalue()}, Timeout=3)
+
+
 def main() -> None:
     for name, size, keys in SHOTS:
         asyncio.run(shoot(name, size, keys))
+    for name, size in WIZARD_SHOTS:
+        asyncio.run(shoot_wizard(name, size))
 
 
 if __name__ == "__main__":

@@ -37,12 +37,13 @@ DEADLINE = 20.0  # s: a bound on waiting for the server, never a sleep
 
 
 def wizard_app(endpoint: str, pids: list[str], audit: Path, *, read_only: bool = False,
-               **options: Any) -> ConsoleApp:
+               max_attempts: int = 5, **options: Any) -> ConsoleApp:
     store = IncidentStore([playbook(p) for p in pids])
     hook = functools.partial(start_fix, audit_log=str(audit), watch_seconds=0.0, watch_interval=0.0,
                              poll_interval=0.05, **options)
     return ConsoleApp(store, Target(region="us-east-1", read_only=read_only),
-                      session=session(endpoint), timers=False, fix_hook=hook)
+                      session=session(endpoint, max_attempts=max_attempts), timers=False,
+                      fix_hook=hook)
 
 
 async def until(pilot: Pilot[Any], condition: Callable[[], Any], what: str) -> Any:
@@ -211,7 +212,8 @@ async def test_read_only_refuses_before_any_prompt(moto: Any, tmp_path: Path) ->
 async def test_a_failed_call_is_shown_failed_and_audited(moto: Any, tmp_path: Path) -> None:
     seed_lock(moto.endpoint)
     audit = tmp_path / "audit.jsonl"
-    app = wizard_app(moto.endpoint, ["test-lock-stuck"], audit)
+    # One attempt: the injected 500 is not retried away (nor waited for).
+    app = wizard_app(moto.endpoint, ["test-lock-stuck"], audit, max_attempts=1)
     async with app.run_test(size=(120, 40)) as pilot:
         moto.faults(error=1.0, targets=["DynamoDB_20120810.DeleteItem"])
         screen = await start(pilot, "test-lock-stuck", "test-locks", {"lock_id": "worker-7"})

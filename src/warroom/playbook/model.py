@@ -225,6 +225,16 @@ class Playbook:
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
 
+    def resource_param(self, kind: str = "") -> Param | None:
+        """The parameter a selected resource fills: the one declared for its kind.
+
+        With the kind unknown (a name typed by the user), the first resource parameter.
+        """
+        candidates = [p for p in self.params if p.resource]
+        if kind:
+            return next((p for p in candidates if p.resource == kind), None)
+        return candidates[0] if candidates else None
+
 
 def camel(operation: str) -> str:
     """`get_function_configuration` -> `GetFunctionConfiguration`."""

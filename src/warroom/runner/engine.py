@@ -49,7 +49,8 @@ class Runner:
 
     def __init__(self, playbook: Playbook, prompter: Prompter, session: AwsSession, *,
                  values: Mapping[str, Any] | None = None, explicit: set[str] | None = None,
-                 resource: str | None = None, read_only: bool = False, dry_run: bool = False,
+                 resource: str | None = None, resource_kind: str = "",
+                 read_only: bool = False, dry_run: bool = False,
                  audit: AuditLog | None = None, poll_interval: float = 1.0) -> None:
         self.playbook = playbook
         self.prompter = prompter
@@ -63,11 +64,10 @@ class Runner:
         self.values: dict[str, Any] = {p.name: None for p in playbook.params}
         self.values.update(values or {})
         self.explicit = set(explicit or ())
-        if resource:
-            target = next((p.name for p in playbook.params if p.resource), None)
-            if target is not None and self.values.get(target) is None:
-                self.values[target] = resource
-                self.explicit.add(target)
+        target = playbook.resource_param(resource_kind) if resource else None
+        if target is not None and self.values.get(target.name) is None:
+            self.values[target.name] = resource
+            self.explicit.add(target.name)
         for step in (*playbook.diagnose, *playbook.fix):
             for item in step.inputs:
                 if item.secret:

@@ -25,12 +25,13 @@ class StepResult:
     lines: list[str] = field(default_factory=list)
 
 
-def params_for(playbook: Playbook, captures: Mapping[str, str], resource: str) -> dict[str, Any]:
-    """Captured values, then the resource for the playbook's resource parameter."""
+def params_for(playbook: Playbook, captures: Mapping[str, str], resource: str,
+               kind: str = "") -> dict[str, Any]:
+    """Captured values, then the resource for the parameter of its kind."""
     values: dict[str, Any] = dict(captures)
-    for p in playbook.params:
-        if p.name not in values and p.resource and resource:
-            values[p.name] = resource
+    target = playbook.resource_param(kind) if resource else None
+    if target is not None and target.name not in values:
+        values[target.name] = resource
     return values
 
 

@@ -73,7 +73,8 @@ class FindingsList(OptionList):
     def _choose(self, index: int | None) -> None:
         f = self.finding_at(index)
         if f is not None:
-            self.post_message(PlaybookChosen(f.playbook, f.resource, dict(f.captures), f.evidence))
+            self.post_message(PlaybookChosen(f.playbook, f.resource, dict(f.captures), f.evidence,
+                                             resource_kind=f.resource_kind))
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()

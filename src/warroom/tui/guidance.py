@@ -26,6 +26,7 @@ class Shown:
     params: dict[str, Any]
     evidence: str
     results: list[StepResult] | None = None  # None: still running
+    resource_kind: str = ""
 
 
 class GuidancePane(VerticalScroll, can_focus=True):
@@ -112,7 +113,8 @@ class GuidancePane(VerticalScroll, can_focus=True):
             self.notify("select a finding first", timeout=2)
             return
         params = {k: str(v) for k, v in self.shown.params.items()}
-        self.post_message(FixRequested(self.shown.playbook.id, self.shown.resource, params))
+        self.post_message(FixRequested(self.shown.playbook.id, self.shown.resource, params,
+                                       self.shown.resource_kind))
 
     def action_diagnose(self) -> None:
         if self.shown is not None:
@@ -122,4 +124,5 @@ class GuidancePane(VerticalScroll, can_focus=True):
             self.render_body()
             self.post_message(PlaybookChosen(self.shown.playbook.id, self.shown.resource,
                                              {k: str(v) for k, v in self.shown.params.items()},
-                                             self.shown.evidence, rerun=True))
+                                             self.shown.evidence, rerun=True,
+                                             resource_kind=self.shown.resource_kind))

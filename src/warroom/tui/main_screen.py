@@ -149,27 +149,28 @@ class MainScreen(Screen[None]):
         captures = dict(best.captures)
         if playbook is not None:
             captures = {**context_params(playbook, record), **captures}
-        resource = self.store.resource_of(record)
-        self.show_playbook(best.playbook, resource, captures, record.message)
+        res = self.store.group_resource.get(record.group)
+        resource, kind = (res.name, res.kind) if res is not None else (self.store.resource_of(record), "")
+        self.show_playbook(best.playbook, resource, captures, record.message, kind=kind)
         if event.open_it:
             self.guidance.focus()
 
     def on_playbook_chosen(self, event: PlaybookChosen) -> None:
         self.show_playbook(event.playbook, event.resource, event.captures, event.evidence,
-                           rerun=event.rerun)
+                           rerun=event.rerun, kind=event.resource_kind)
 
     def show_playbook(self, pid: str, resource: str, captures: dict[str, str], evidence: str,
-                      rerun: bool = False) -> None:
+                      rerun: bool = False, kind: str = "") -> None:
         playbook = self.store.playbooks.get(pid)
         if playbook is None:
             self.notify(f"no playbook '{plain(pid)}' is loaded", severity="warning")
             return
-        values = params_for(playbook, captures, resource)
+        values = params_for(playbook, captures, resource, kind)
         key = (pid, resource)
         cached = self._diagnosed.get(key)
         fresh = cached is not None and time.monotonic() - cached[0] < DIAGNOSE_TTL and not rerun
         self.guidance.show(Shown(playbook, resource, values, evidence,
-                                 cached[1] if fresh and cached else None))
+                                 cached[1] if fresh and cached else None, resource_kind=kind))
         if not fresh:
             self.run_worker(self._diagnose(pid, resource, values), group="diagnose",
                             exclusive=True, exit_on_error=False)

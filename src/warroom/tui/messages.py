@@ -19,9 +19,10 @@ class PlaybookChosen(Message):
     """Show a playbook in the guidance pane, for a resource with captured parameters."""
 
     def __init__(self, playbook: str, resource: str, captures: dict[str, str],
-                 evidence: str = "", rerun: bool = False) -> None:
+                 evidence: str = "", rerun: bool = False, resource_kind: str = "") -> None:
         super().__init__()
         self.rerun = rerun
+        self.resource_kind = resource_kind
         self.playbook = playbook
         self.resource = resource
         self.captures = captures
@@ -31,8 +32,10 @@ class PlaybookChosen(Message):
 class FixRequested(Message):
     """The user asked to start the fix wizard for the playbook in the guidance pane."""
 
-    def __init__(self, playbook: str, resource: str, params: dict[str, str]) -> None:
+    def __init__(self, playbook: str, resource: str, params: dict[str, str],
+                 resource_kind: str = "") -> None:
         super().__init__()
+        self.resource_kind = resource_kind
         self.playbook = playbook
         self.resource = resource
         self.params = params

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, RichLog, Static
 
@@ -50,7 +51,8 @@ class WizardScreen(Screen[None]):
                 Binding("s", "stop_watch", "Stop watching", show=False)]
 
     def __init__(self, playbook: Playbook, session: AwsSession, *, values: Mapping[str, Any] | None = None,
-                 resource: str = "", read_only: bool = False, audit: AuditLog | None = None,
+                 resource: str = "", resource_kind: str = "", read_only: bool = False,
+                 audit: AuditLog | None = None,
                  seen_since: SeenSince | None = None, watch_seconds: float = WATCH_SECONDS,
                  watch_interval: float = WATCH_INTERVAL, poll_interval: float = 1.0) -> None:
         super().__init__()
@@ -58,6 +60,7 @@ class WizardScreen(Screen[None]):
         self.session = session
         self.values = dict(values or {})
         self.resource = resource
+        self.resource_kind = resource_kind
         self.read_only = read_only
         self.audit = audit
         self.seen_since = seen_since
@@ -95,7 +98,8 @@ class WizardScreen(Screen[None]):
         self.query_one("#wz-log").border_title = "Progress"
         self.prompter = WizardPrompter(self)
         self.runner = Runner(self.playbook, self.prompter, self.session, values=self.values,
-                             resource=self.resource or None, read_only=self.read_only,
+                             resource=self.resource or None, resource_kind=self.resource_kind,
+                             read_only=self.read_only,
                              audit=self.audit, poll_interval=self.poll_interval)
         for plan in self.runner.plans():
             self.status[(plan.phase, plan.number)] = "pending"
@@ -103,6 +107,9 @@ class WizardScreen(Screen[None]):
         self.render_steps()
         self.show_plan(self.runner.plans()[0] if self.runner.plans() else None)
         self.run_worker(self._run(), group="wizard", exclusive=True, exit_on_error=False)
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < 100, "-narrow")
 
     def render_head(self) -> None:
         t = Text(no_wrap=True, overflow="ellipsis", end="")
@@ -193,6 +200,8 @@ class WizardScreen(Screen[None]):
             self.finish(f"read-only: {refused} step(s) refused ({summary})", "bold yellow")
         elif not result.ok:
             self.finish(f"finished with failures ({summary})", "bold red")
+        elif not changed:
+            self.finish(f"nothing was changed ({summary})", "bold yellow")
         else:
             self.finish(f"fixed ({summary})", "bold green")
         if changed and result.ok and self.seen_since is not None and not result.aborted:
@@ -369,6 +378,7 @@ def start_fix(app: ConsoleApp, event: FixRequested, *, audit_log: str | None = N
         app.notify(str(exc), severity="error", timeout=6)
         return None
     screen = WizardScreen(playbook, app.session, values=event.params, resource=event.resource,
+                          resource_kind=event.resource_kind,
                           read_only=read_only, audit=AuditLog(audit_log),
                           seen_since=store_seen_since(app.store, playbook.id, event.resource), **options)
     app.push_screen(screen)
@@ -380,5 +390,6 @@ def fix_request(argument: str, shown: Any = None) -> FixRequested:
     pid, _, resource = argument.strip().partition(" ")
     resource = resource.strip()
     if shown is not None and shown.playbook.id == pid and (not resource or resource == shown.resource):
-        return FixRequested(pid, shown.resource, {k: str(v) for k, v in shown.params.items()})
+        return FixRequested(pid, shown.resource, {k: str(v) for k, v in shown.params.items()},
+                            shown.resource_kind)
     return FixRequested(pid, resource, {})

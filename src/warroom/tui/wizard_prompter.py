@@ -47,6 +47,7 @@ class WizardPrompter:
 
     async def confirm(self, plan: StepPlan) -> bool | Edit:
         self.screen.show_plan(plan)
+        self.screen.set_state(f"waiting for your y/N on {plan.phase} {plan.number}")
         choice = await self._ask(ConfirmModal(plan))
         if choice == "edit":
             values = await self._ask(EditModal(plan, self._fields(plan)))
@@ -71,6 +72,7 @@ class WizardPrompter:
 
     async def confirm_typed(self, plan: StepPlan, expected: str) -> bool:
         self.screen.show_plan(plan)
+        self.screen.set_state(f"waiting for the name to confirm {plan.phase} {plan.number}")
         typed = await self._ask(TypedModal(plan, expected))
         if (typed or "").strip() == expected:
             return True
@@ -81,10 +83,12 @@ class WizardPrompter:
         self.screen.on_runner_event(event)
 
     async def on_failure(self, plan: StepPlan, error: StepError) -> FailureChoice:
+        self.screen.set_state(f"{plan.phase} {plan.number} failed: retry, skip or abort?", "bold red")
         choice: FailureChoice = await self._ask(FailureModal(plan, error)) or "abort"
         self.screen.after_failure(plan, choice)
         return choice
 
     async def mark_manual_done(self, plan: StepPlan) -> bool:
         self.screen.show_plan(plan)
+        self.screen.set_state(f"manual step {plan.phase} {plan.number}: mark it done when it is")
         return bool(await self._ask(ManualModal(plan)))
