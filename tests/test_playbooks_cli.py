@@ -44,3 +44,12 @@ def test_styles_ship_with_the_package(tmp_path: Path) -> None:
     code = "from warroom.playbook.catalog import data_dir; print(data_dir('styles'))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert list(Path(out.stdout.strip()).glob("*.tcss"))
+
+
+def test_global_options_work_after_the_command() -> None:
+    from warroom.cli import hoist_global_options
+
+    assert hoist_global_options(["fix", "x", "--audit-log", "a.jsonl", "--yes", "--region=eu-west-1",
+                                 "--read-only"]) == [
+        "--audit-log", "a.jsonl", "--region=eu-west-1", "--read-only", "fix", "x", "--yes"]
+    assert hoist_global_options(["scan", "--", "--region"]) == ["scan", "--", "--region"]

@@ -40,11 +40,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Global options, with whether they take a value; accepted before or after the command.
+GLOBAL_OPTIONS = {"--profile": True, "--region": True, "--endpoint-url": True,
+                  "--playbooks": True, "--audit-log": True, "--read-only": False}
+
+
+def hoist_global_options(argv: Sequence[str]) -> list[str]:
+    """Move global options written after the subcommand to the front, where argparse wants them."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        name = token.split("=", 1)[0]
+        if token == "--":
+            rest.extend(argv[i:])
+            break
+        if name in GLOBAL_OPTIONS:
+            takes_value = GLOBAL_OPTIONS[name] and "=" not in token
+            front.extend(argv[i:i + 2] if takes_value else [token])
+            i += 2 if takes_value else 1
+            continue
+        rest.append(token)
+        i += 1
+    return front + rest
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = hoist_global_options(list(argv if argv is not None else sys.argv[1:]))
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "console"])
+        args = parser.parse_args([*argv, "console"])
     try:
         return int(args.func(args) or 0)
     except UserError as exc:

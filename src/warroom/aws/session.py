@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,6 +142,8 @@ class AwsSession:
             raise UserError(explain(exc, self.options)) from exc
 
 
+_HTML_TITLE = re.compile(r"(?is)<title>(.*?)</title>")
+
 _CREDENTIAL_CODES = {
     "InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId",
     "SignatureDoesNotMatch", "IncompleteSignature", "AuthFailure",
@@ -193,6 +196,9 @@ def _message(exc: BaseException, limit: int = 300) -> str:
     text = str(exc)
     if isinstance(response, dict):
         text = response.get("Error", {}).get("Message") or text
-    # An endpoint that is not quite AWS may answer with a whole HTML page: keep one line.
+    # An endpoint that is not quite AWS may answer with a whole HTML page: keep its title.
+    title = _HTML_TITLE.search(text) if "<html" in text.lower() else None
+    if title:
+        text = f"the endpoint answered: {title.group(1).strip()}"
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
