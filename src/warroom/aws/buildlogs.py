@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from warroom.aws.session import AwsSession, error_code, explain
+from warroom.aws.gather import gather_records
+from warroom.aws.session import AwsSession, error_code
 from warroom.incident.records import Record, Resource
 from warroom.playbook.matcher import Matcher
 
@@ -59,15 +59,6 @@ async def failed_build_logs(session: AwsSession, projects: Sequence[Resource],
         failed = [b for b in project.attributes.get("builds", [])
                   if b.get("buildStatus") in FAILED_STATUSES][:per_project]
         jobs.extend((project, b) for b in failed)
-    results = await asyncio.gather(*(build_log(session, p, b, matcher) for p, b in jobs),
-                                   return_exceptions=True)
-    records: list[Record] = []
-    warnings: list[str] = []
-    for (project, build), result in zip(jobs, results, strict=True):
-        if isinstance(result, BaseException):
-            if not isinstance(result, Exception):
-                raise result
-            warnings.append(f"codebuild: log of {build.get('id')}: {explain(result, session.options)}")
-        else:
-            records.extend(result)
-    return records, warnings
+    return await gather_records(
+        [(f"codebuild: log of {b.get('id')}", build_log(session, p, b, matcher)) for p, b in jobs],
+        session.options)

@@ -219,29 +219,34 @@ async def sns_subscription_pending(ctx: ProbeContext, playbook: Playbook, params
 # -- Secrets Manager ----------------------------------------------------------------------
 
 
-async def secret_missing(ctx: ProbeContext, playbook: Playbook, params: dict[str, Any],
-                         targets: dict[str, Target]) -> list[Finding]:
-    target = targets.get("secret")
-    if target is None or target.every:
-        return []  # every discovered secret exists; "missing" needs a name
-    _, absent = select(ctx, "secret", target)
-    if _service_down(ctx, "secretsmanager"):
-        return []
-    client = await ctx.session.client("secretsmanager")
+async def _missing_by_name(ctx: ProbeContext, playbook: Playbook, target: Target | None,
+                           kind: str, service: str, label: str,
+                           lookup: Callable[[Any, str], Awaitable[Any]]) -> list[Finding]:
+    """Findings for named resources that the service says do not exist."""
+    if target is None or target.every or _service_down(ctx, service):
+        return []  # every discovered resource exists; "missing" needs a name
+    _, absent = select(ctx, kind, target)
+    client = await ctx.session.client(service)
 
     async def check(name: str) -> Finding | None:
         # Discovery may have filtered it out by prefix: ask for it by name.
         try:
-            await client.describe_secret(SecretId=name)
+            await lookup(client, name)
             return None
         except Exception as exc:  # noqa: BLE001
             if error_code(exc) == "ResourceNotFoundException":
-                return _finding(ctx, playbook, None, "secret", name,
-                                f"secret {name} does not exist in this account and region")
-            ctx.warn(f"secret-missing: {name}: {explain(exc, ctx.session.options)}")
+                return _finding(ctx, playbook, None, kind, name,
+                                f"{label} {name} does not exist in this account and region")
+            ctx.warn(f"{kind}-missing: {name}: {explain(exc, ctx.session.options)}")
             return None
 
     return [f for f in await _bounded([n for n in absent if ctx.in_scope(n)], check) if f]
+
+
+async def secret_missing(ctx: ProbeContext, playbook: Playbook, params: dict[str, Any],
+                         targets: dict[str, Target]) -> list[Finding]:
+    return await _missing_by_name(ctx, playbook, targets.get("secret"), "secret", "secretsmanager",
+                                  "secret", lambda c, name: c.describe_secret(SecretId=name))
 
 
 async def _secret_value(ctx: ProbeContext, secret: Resource) -> tuple[str, Any]:
@@ -535,27 +540,9 @@ async def env_var_missing(ctx: ProbeContext, playbook: Playbook, params: dict[st
 
 async def function_missing(ctx: ProbeContext, playbook: Playbook, params: dict[str, Any],
                            targets: dict[str, Target]) -> list[Finding]:
-    target = targets.get("function")
-    if target is None or target.every or _service_down(ctx, "lambda"):
-        return []
-    _, absent = select(ctx, "function", target)
-    client = await ctx.session.client("lambda")
-
-    async def check(name: str) -> Finding | None:
-        try:
-            await client.get_function_configuration(FunctionName=name)
-            return None
-        except Exception as exc:  # noqa: BLE001
-            if error_code(exc) == "ResourceNotFoundException":
-                return _finding(ctx, playbook, None, "function", name,
-                                f"function {name} does not exist in this account and region")
-            ctx.warn(f"function-missing: {name}: {explain(exc, ctx.session.options)}")
-            return None
-
-    return [f for f in await _bounded([n for n in absent if ctx.in_scope(n)], check) if f]
-
-
-# -- CloudWatch alarms --------------------------------------------------------------------
+    return await _missing_by_name(ctx, playbook, targets.get("function"), "function", "lambda",
+                                  "function",
+                                  lambda c, name: c.get_function_configuration(FunctionName=name))
 
 
 async def alarm_no_actions(ctx: ProbeContext, playbook: Playbook, params: dict[str, Any],

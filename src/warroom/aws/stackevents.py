@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from warroom.aws.session import AwsSession, explain
+from warroom.aws.gather import gather_records
+from warroom.aws.session import AwsSession
 from warroom.incident.records import Record
 from warroom.playbook.matcher import Matcher
 
@@ -64,14 +65,5 @@ async def stacks_events(session: AwsSession, stacks: Sequence[str], since_ms: in
         async with gate:
             return await stack_events(session, stack, since_ms, matcher)
 
-    results = await asyncio.gather(*(one(s) for s in stacks), return_exceptions=True)
-    records: list[Record] = []
-    warnings: list[str] = []
-    for stack, result in zip(stacks, results, strict=True):
-        if isinstance(result, BaseException):
-            if not isinstance(result, Exception):
-                raise result
-            warnings.append(f"cloudformation: events of {stack}: {explain(result, session.options)}")
-        else:
-            records.extend(result)
-    return records, warnings
+    return await gather_records([(f"cloudformation: events of {s}", one(s)) for s in stacks],
+                                session.options)

@@ -133,9 +133,9 @@ class WorldControl:
         with _lock:
             current = stack_status(name)["status"]
             if current != "UPDATE_IN_PROGRESS":
-                body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>"
-                        f"<Message>CancelUpdateStack cannot be called from current stack status"
-                        f"</Message></Error><RequestId>0</RequestId></ErrorResponse>").encode()
+                body = ("<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code>"
+                        "<Message>CancelUpdateStack cannot be called from current stack status"
+                        "</Message></Error><RequestId>0</RequestId></ErrorResponse>").encode()
                 start_response("400 Bad Request", [("Content-Type", "text/xml"),
                                                    ("Content-Length", str(len(body)))])
                 return [body]

@@ -198,7 +198,7 @@ def _lock_stuck(em: Emitter, st: State) -> None:
     age = (em.now - st.lock_acquired) / 3600 if st.lock_acquired else 3.0
     _poller(em, [
         f"INFO\tAcquiring lock {w.LOCK_KEY} in {w.LOCKS_TABLE}",
-        f"WARN\tFailed to acquire lock: ConditionalCheckFailedException: The conditional request failed",
+        "WARN\tFailed to acquire lock: ConditionalCheckFailedException: The conditional request failed",
         "INFO\tWork already in progress, skipping this execution",
         f"WARN\tFound stale lock {w.LOCK_KEY} in table {w.LOCKS_TABLE} (acquired {age:.1f}h ago, "
         f"owner {st.lock_owner}); lock remains after build completes"])
@@ -213,8 +213,8 @@ def _lock_acquired(em: Emitter, st: State) -> None:
 
 def _secret_empty(em: Emitter, st: State) -> None:
     _poller(em, [
-        f"ERROR\tFailed to read GitHub token: ResourceNotFoundException: Secrets Manager can't find the "
-        f"specified secret value for staging label: AWSCURRENT",
+        "ERROR\tFailed to read GitHub token: ResourceNotFoundException: Secrets Manager can't find the "
+        "specified secret value for staging label: AWSCURRENT",
         f"ERROR\tSecret value is empty or invalid: {w.GITHUB_TOKEN}"], error=True)
 
 
@@ -278,8 +278,8 @@ def _build_timeout(em: Emitter, st: State) -> None:
     em.build(w.KIRO_PROJECT, "TIMED_OUT", "BUILD", "Build has timed out. ", [
         "[Container] {ts} Running command kiro-cli run --spec .kiro/specs/feature-tenant-billing",
         "[kiro] task 7/12: implementing InvoiceRepository (still running)",
-        f"[Container] {{ts}} Phase complete: BUILD State: TIMED_OUT",
-        f"[Container] {{ts}} Phase context status code: BUILD_TIMED_OUT Message: Build has timed out. ",
+        "[Container] {ts} Phase complete: BUILD State: TIMED_OUT",
+        "[Container] {ts} Phase context status code: BUILD_TIMED_OUT Message: Build has timed out. ",
         f"Build timed out after {timeout} minutes",
     ], minutes=timeout, status_code="BUILD_TIMED_OUT")
 
