@@ -124,3 +124,13 @@ def test_builtin_catalog_is_valid_against_botocore() -> None:
     catalog = load_catalog(check_call=check_call)
     assert [str(p) for p in catalog.problems] == []
     assert catalog.get("lambda-timeout") is not None
+
+
+def test_warroom_playbooks_variable_adds_directories(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    write(first, "x.yaml", VALID.replace("demo-timeout", "from-env-a"))
+    write(second, "y.yaml", VALID.replace("demo-timeout", "from-env-b"))
+    monkeypatch.setenv("WARROOM_PLAYBOOKS", f"{first}:{second}")
+    catalog = load_catalog()
+    assert catalog.get("from-env-a") is not None and catalog.get("from-env-b") is not None
+    assert catalog.get("lambda-timeout") is not None
