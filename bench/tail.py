@@ -16,10 +16,12 @@ compete for the CPU (this machine has few cores and moto is single-process Pytho
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import queue
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -35,6 +37,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from warroom.demo.server import OFFLINE_ENV, MotoServer  # noqa: E402
 
 EXTRA = os.environ.get("BENCH_TAIL_ARGS", "").split()
+TIMELINE = False
 LINE = re.compile(r"bench seq=(\d+) sent=(\d+\.\d+)")
 
 
@@ -50,7 +53,9 @@ class Result:
     p50: float
     p95: float
     max: float
-    sustained: float  # events/s delivered, first send to last line
+    sustained: float  # events/s delivered, first send to last line (one latency included)
+    throughput: float  # events/s delivered, first line to last line (~ the write rate if it keeps up)
+    reads: dict | None = None  # warroom's own counts (`tail --stats`): calls, events read
 
 
 def writer(logs: object, group: str, streams: list[str], rate: float, duration: float,
@@ -98,13 +103,15 @@ def run_one(server: MotoServer, tool: str, rate: float, duration: float, streams
     env = {**os.environ, **OFFLINE_ENV}
     if tool == "warroom":
         cmd = [sys.executable, "-m", "warroom", "--endpoint-url", server.endpoint,
-               "--region", "us-east-1", "tail", "--json", "--since", "1m", *EXTRA, group]
+               "--region", "us-east-1", "tail", "--json", "--since", "1m", "--stats", *EXTRA, group]
     else:
         cmd = [shutil.which("awslogs") or str(Path(sys.executable).parent / "awslogs"), "get", group,
                "ALL", "--watch", "-G", "-S", "-s", "1m", "--aws-endpoint-url", server.endpoint,
                "--aws-region", "us-east-1", "--color", "never"]
-    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=env, bufsize=1)
+    errors: list[str] = []
+    threading.Thread(target=lambda: errors.extend(process.stderr), daemon=True).start()  # type: ignore[arg-type]
     found: queue.Queue[tuple[float, str]] = queue.Queue()
     threading.Thread(target=reader, args=(process.stdout, found), daemon=True).start()
     time.sleep(2.0)  # let the tool start (both read from a minute back, so nothing is missed)
@@ -116,7 +123,9 @@ def run_one(server: MotoServer, tool: str, rate: float, duration: float, streams
 
     seqs: Counter[int] = Counter()
     latencies: list[float] = []
+    by_second: dict[int, list[float]] = {}  # second of the run it was sent in -> latencies
     last_line = first_send
+    first_line: float | None = None
     deadline = time.monotonic() + drain
     while time.monotonic() < deadline and len(seqs) < written:
         try:
@@ -131,8 +140,11 @@ def run_one(server: MotoServer, tool: str, rate: float, duration: float, streams
         seq = int(m.group(1))
         seqs[seq] += 1
         if seqs[seq] == 1:
-            latencies.append(when - float(m.group(2)))
+            sent_at = float(m.group(2))
+            latencies.append(when - sent_at)
+            by_second.setdefault(int(sent_at - first_send), []).append(when - sent_at)
             last_line = when
+            first_line = when if first_line is None else first_line
     # A little longer, to see repeats of what already arrived.
     end = time.monotonic() + 2.0
     while time.monotonic() < end:
@@ -142,7 +154,8 @@ def run_one(server: MotoServer, tool: str, rate: float, duration: float, streams
             continue
         if (m := LINE.search(line)) is not None:
             seqs[int(m.group(1))] += 1
-    process.terminate()
+    # Ctrl-C: warroom ends cleanly and reports what it read (`--stats`).
+    process.send_signal(signal.SIGINT if tool == "warroom" else signal.SIGTERM)
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
@@ -150,21 +163,39 @@ def run_one(server: MotoServer, tool: str, rate: float, duration: float, streams
         process.wait()
     latencies.sort()
     received = len(seqs)
+    time.sleep(0.2)  # the stderr reader
+    reads = next((json.loads(e.split("stats ", 1)[1]) for e in errors if "warroom: stats " in e), None)
 
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] if latencies else float("nan")
 
+    if TIMELINE:
+        print(f"  {tool} latency by second of sending (p50/p95/max):", flush=True)
+        for sec in sorted(by_second):
+            lat = sorted(by_second[sec])
+            print(f"    {sec:>3}s  n {len(lat):>6}  {lat[len(lat) // 2]:5.2f} {lat[int(0.95 * len(lat))]:5.2f} "
+                  f"{lat[-1]:5.2f}", flush=True)
     return Result(tool, rate, written, write_rate, received,
                   sum(c - 1 for c in seqs.values() if c > 1), written - received,
                   pct(0.50), pct(0.95), latencies[-1] if latencies else float("nan"),
-                  received / max(1e-9, last_line - first_send))
+                  received / max(1e-9, last_line - first_send),
+                  received / max(1e-9, last_line - (first_line or first_send)), reads)
 
 
 def show(r: Result) -> None:
     print(f"  {r.tool:<8} rate {r.rate:>7.0f}/s  written {r.written:>7} (writer {r.write_rate:>7.0f}/s)  "
           f"received {r.received:>7}  lost {r.lost:>6}  repeated {r.repeated:>5}  "
-          f"p50 {r.p50:5.2f}s  p95 {r.p95:5.2f}s  max {r.max:5.2f}s  sustained {r.sustained:>7.0f}/s",
+          f"p50 {r.p50:5.2f}s  p95 {r.p95:5.2f}s  max {r.max:5.2f}s  sustained {r.sustained:>7.0f}/s  "
+          f"(first to last line {r.throughput:>7.0f}/s)",
           flush=True)
+    if r.reads:
+        x = r.reads
+        delivered = max(1, x["delivered"])
+        print(f"           FilterLogEvents calls {x['calls']} ({x['calls'] / delivered * 1000:.2f} per 1,000 "
+              f"delivered; {x['head_polls']} head polls, {x['narrowed_polls']} narrowed, {x['sweeps']} sweeps), "
+              f"events read {x['events_read']} = {x['events_read'] / delivered:.2f} per delivered "
+              f"(sweeps {x['sweep_events_read']}), {x['call_seconds'] / max(1, x['calls']) * 1000:.0f} ms "
+              f"per call, throttled {x['pacer']['throttled']}", flush=True)
 
 
 def moto_read_capacity(server: MotoServer, events: int = 50_000) -> float:
@@ -199,10 +230,13 @@ def main() -> int:
     parser.add_argument("--tick", type=float, default=0.1, help="seconds between PutLogEvents calls")
     parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait for stragglers")
     parser.add_argument("--skip-awslogs", action="store_true")
+    parser.add_argument("--timeline", action="store_true", help="latency per second of the run")
     parser.add_argument("--ceiling", action="store_true",
                         help="warroom only: raise the rate until events are lost or p95 > 1.5 s")
     args = parser.parse_args()
     os.environ.update(OFFLINE_ENV)
+    global TIMELINE
+    TIMELINE = args.timeline
 
     with MotoServer() as server:
         capacity = moto_read_capacity(server)

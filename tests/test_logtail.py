@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from collections import Counter
@@ -335,3 +336,136 @@ async def test_fifty_thousand_events_under_faults_arrive_exactly_once(moto: Moto
     assert stats.events == TOTAL
     # Memory stayed bounded: only a window of ids is remembered, not all 50,000.
     assert stats.remembered_ids < TOTAL
+
+
+# -- cheaper reads, same deliveries --------------------------------------------------------
+
+
+def test_seen_ids_slices_cover_the_window_exactly_in_windows_of_about_the_target() -> None:
+    seen = SeenIds()
+    for i in range(30_000):  # 10,000 ids a second in seconds 5, 6 and 7
+        seen.add(5_000 + i // 10, str(i))
+    assert seen.density(8_000) == 10_000 and seen.density(6_500) == 10_000 / 3
+    for start, end, target in [(4_000, 9_000, 9_000), (5_500, 6_200, 3_000), (0, 100, 10),
+                               (5_000, 5_003, 1), (4_990, 5_010, 7)]:
+        windows = seen.slices(start, end, target)
+        assert windows[0][0] == start and windows[-1][1] == end
+        assert all(lo <= hi for lo, hi in windows)
+        assert all(a[1] + 1 == b[0] for a, b in itertools.pairwise(windows))
+        for lo, hi in windows:
+            held = sum(1 for i in range(30_000) if lo <= 5_000 + i // 10 <= hi)
+            assert held <= max(target, 10)  # 10 ids share each millisecond here
+    assert seen.slices(4_000, 9_000, 9_000) == [(4_000, 5_899), (5_900, 6_799), (6_800, 7_699),
+                                                 (7_700, 9_000)]
+    assert seen.slices(10, 5, 100) == []
+
+
+async def test_a_late_event_a_narrowed_head_poll_skips_is_swept_exactly_once(moto: MotoServer) -> None:
+    """A busy group's head poll re-reads less than `overlap`; what it skips is owed to the
+    next sweep, even beyond the sweep's own window."""
+    logs = logs_client(moto)
+    logs.create_log_group(logGroupName="busy")
+    logs.create_log_stream(logGroupName="busy", logStreamName="s")
+    base = now_ms() - 10_000
+    logs.put_log_events(logGroupName="busy", logStreamName="s", logEvents=[
+        {"timestamp": base + i * 10 // 3, "message": f"dense {i}"} for i in range(900)])  # 300/s, 3 s
+    # Sweeps only when called below; a page of 100 makes 300 events/s a busy group.
+    tail = LogTail(AwsOptions(endpoint_url=moto.endpoint, region="us-east-1"), ["busy"], None,
+                   fast_options(since_ms=base - 1_000, page_limit=100, overlap=1.0, min_overlap=0.05,
+                                late_window=1.5, late_every=3600))
+
+    def drain() -> list[Record]:
+        out: list[Record] = []
+        while not tail._queue.empty():
+            out.extend(tail._queue.get_nowait())
+        return out
+
+    async with tail:
+        await tail.start()
+        group = tail.groups["busy"]
+        got = []
+        while True:  # catch up
+            new = await tail._poll(group)
+            got += drain()
+            if not new:
+                break
+        assert len(got) == 900
+        high = group.high_ts
+        assert high is not None
+        # Late by 0.9 s (within `overlap`), then fresh events 2 s on.
+        logs.put_log_events(logGroupName="busy", logStreamName="s",
+                            logEvents=[{"timestamp": high - 900, "message": "late"}])
+        logs.put_log_events(logGroupName="busy", logStreamName="s", logEvents=[
+            {"timestamp": high + 2_000 + i, "message": f"fresh {i}"} for i in range(50)])
+        narrowed = tail.reads.narrowed_polls
+        await tail._poll(group)
+        got += drain()
+        assert tail.reads.narrowed_polls == narrowed + 1
+        assert "late" not in [r.message for r in got] and len(got) == 950
+        assert group.owed_from is not None and group.owed_from <= high - 900
+        # The sweep's own window (1.5 s below the newest, now 2 s on) does not reach the
+        # late event: only what the head owes does.
+        await tail._poll(group, sweep=True)
+        got += drain()
+        assert [r.message for r in got].count("late") == 1
+        assert group.owed_from is None
+        await tail._poll(group, sweep=True)
+        await tail._poll(group)
+        got += drain()
+    assert len(got) == 951 and len({r.event_id for r in got}) == 951
+
+
+async def test_filter_answers_parsed_fast_equal_what_botocore_parses(moto: MotoServer) -> None:
+    from warroom.aws.logtail import _fast_filter_answers
+
+    logs = logs_client(moto)
+    logs.create_log_group(logGroupName="g")
+    logs.create_log_stream(logGroupName="g", logStreamName="s")
+    t = now_ms() - 5_000
+    logs.put_log_events(logGroupName="g", logStreamName="s", logEvents=[
+        {"timestamp": t + i // 3, "message": f"m {i} é \x1b[2J {{\"k\": null}}"} for i in range(300)])
+    options = AwsOptions(endpoint_url=moto.endpoint, region="us-east-1")
+    plain_session, fast_session = AwsSession(options), AwsSession(options)
+    try:
+        plain = await plain_session.client("logs")
+        fast = await fast_session.client("logs")
+        _fast_filter_answers(fast)
+        for extra in ({}, {"limit": 120}, {"endTime": t + 10}):
+            a = await plain.filter_log_events(logGroupName="g", interleaved=True, startTime=t, **extra)
+            b = await fast.filter_log_events(logGroupName="g", interleaved=True, startTime=t, **extra)
+            a.pop("ResponseMetadata")
+            assert b.pop("ResponseMetadata")["HTTPStatusCode"] == 200
+            assert a == b and a["events"]
+        with pytest.raises(Exception) as raised:  # errors are still botocore's
+            await fast.filter_log_events(logGroupName="missing", interleaved=True)
+        assert type(raised.value).__name__ == "ResourceNotFoundException"
+    finally:
+        await plain_session.aclose()
+        await fast_session.aclose()
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_printing_a_batch_at_once_equals_printing_each_event(as_json: bool) -> None:
+    import io
+
+    from warroom.tail import TailPrinter, may_hold_secrets
+
+    matcher = Matcher(load_catalog())
+    lines = ["plain line", "Task timed out after 30.00 seconds", "key AKIAABCDEFGHIJKLMNOP here",
+             "Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345", "ſession_token = ABCDEFGHIJKLMNOPQRSTUV",
+             "\x1b]0;title\x07 \u009b control", "https://x-access-token:ghs_abc@github.com/o/r",
+             "ghp_" + "a" * 36, "naïve café, no secret"]
+    records = [Record("logs", "/aws/lambda/bos-dev-api", "s", 1_700_000_000_000 + i, f"id{i}", line)
+               for i, line in enumerate(lines)]
+    for record, matches in zip(records, matcher.match_many([r.message for r in records]), strict=True):
+        record.matches = matches
+    for batch in ([r] for r in records), [records], [records[:1], records[5:6], records[8:]]:
+        each, whole = io.StringIO(), io.StringIO()
+        printer = TailPrinter(whole, as_json)
+        for part in batch:
+            printer.batch(part)
+            each.write("".join(TailPrinter(each, as_json).format(r) for r in part))
+        assert whole.getvalue() == each.getvalue()
+    assert "AKIAABCDEFGHIJKLMNOP" not in whole.getvalue()
+    assert not may_hold_secrets("bench seq=1 sent=2.0\nSTART RequestId: 42")
+    assert all(may_hold_secrets(f"ok\n{line}\nok") for line in lines[2:5] + lines[6:8])

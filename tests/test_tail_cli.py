@@ -159,7 +159,8 @@ def test_follow_waits_for_a_missing_group_then_ctrl_c_exits_0(moto: MotoServer) 
         got = json.loads(_wait_line(out, "fresh line"))
         assert got["group"] == GROUP and got["message"] == "fresh line"
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=15) == 0
+        # A bound against hanging, not a speed check: a loaded machine may need a while.
+        assert process.wait(timeout=60) == 0
         assert out.empty()  # nothing before the tail started was printed
     finally:
         if process.poll() is None:

@@ -50,3 +50,35 @@ def redact_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [redact_value(v) for v in value]
     return value
+
+
+def _secret_checks() -> list[tuple[re.Pattern[str] | None, list[frozenset[str]] | None]]:
+    """Per secret pattern, a cheap test that text holding a match must pass: a looser
+    regex (no leading \b, so `re` can scan for its literal prefix), or for a caseless
+    pattern the literals a match must contain (used on ASCII text only)."""
+    from warroom.playbook.literals import conjuncts
+
+    checks: list[tuple[re.Pattern[str] | None, list[frozenset[str]] | None]] = []
+    for pattern in _SECRET_PATTERNS:
+        if pattern.flags & re.IGNORECASE:
+            factors, _ = conjuncts(pattern.pattern, True)
+            checks.append((None, factors or None))
+        else:
+            checks.append((re.compile(pattern.pattern.removeprefix(r"\b"), pattern.flags), None))
+    return checks
+
+
+_SECRET_CHECKS = _secret_checks()
+
+
+def may_hold_secrets(text: str) -> bool:
+    """False only if `redact` would change nothing in `text` or in any line of it."""
+    ascii_only = text.isascii()
+    lower = text.lower() if ascii_only else ""
+    for loose, factors in _SECRET_CHECKS:
+        if loose is not None:
+            if loose.search(text):
+                return True
+        elif not ascii_only or factors is None or all(any(f in lower for f in fs) for fs in factors):
+            return True
+    return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import re
 import sys
 import time
@@ -12,11 +13,13 @@ from typing import IO
 
 from warroom.errors import UserError
 from warroom.incident.records import Record
-from warroom.redact import redact, redact_value
-from warroom.textout import Paint, dumps, highlight, inert, use_colour
+from warroom.redact import may_hold_secrets, redact, redact_value
+from warroom.textout import Paint, dumps, escape_c1, highlight, inert, use_colour
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+# textout.dumps, with one encoder for every line (json.dumps builds one per call).
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def parse_since(text: str, now_ms: int | None = None) -> int:
@@ -55,8 +58,10 @@ class TailPrinter:
         self.paint = Paint(use_colour(out))
         self._today = datetime.now().date()
 
-    def format(self, record: Record) -> str:
-        message = redact(record.message)  # masks keep lengths: match spans stay valid
+    def format(self, record: Record, secrets: bool = True) -> str:
+        """One event's output; `secrets=False` when its message is known to hold none."""
+        # Masks keep lengths: match spans stay valid.
+        message = redact(record.message) if secrets else record.message
         if self.as_json:
             obj = record.to_json()
             obj["message"] = message
@@ -77,8 +82,29 @@ class TailPrinter:
         return line
 
     def batch(self, records: list[Record]) -> None:
-        self.out.write("".join(self.format(r) for r in records))
+        """Write a batch with one write and one flush."""
+        if not records:
+            return
+        # A secret in any one message passes the cheap checks on all of them joined, so
+        # a batch that fails them has none; otherwise each message is redacted on its own.
+        secrets = may_hold_secrets("\n".join([r.message for r in records]))
+        if self.as_json and not secrets:
+            self.out.write(self._json_lines(records))
+        else:
+            self.out.write("".join(self.format(r, secrets) for r in records))
         self.out.flush()
+
+    def _json_lines(self, records: list[Record]) -> str:
+        """`format` for a batch with no secret in it, as JSON: same objects, same bytes."""
+        encode = _ENCODE
+        lines = []
+        for r in records:
+            lines.append(encode({
+                "group": r.group, "stream": r.stream, "timestamp": r.timestamp,
+                "eventId": r.event_id, "message": r.message,
+                "matches": [redact_value(m.to_json()) for m in r.matches] if r.matches else []}))
+        lines.append("")
+        return escape_c1("\n".join(lines))
 
 
 def _say(text: str) -> None:
@@ -115,6 +141,8 @@ async def _tail(args: argparse.Namespace) -> int:
             printer.batch(batch)
     finally:
         await tail.aclose()
+        if getattr(args, "stats", False):
+            _say("stats " + json.dumps({**vars(tail.reads), "pacer": vars(tail.pacer.stats)}))
     return 0
 
 

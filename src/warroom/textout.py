@@ -44,9 +44,14 @@ class Paint:
         return self(text, "2")
 
 
+def escape_c1(json_text: str) -> str:
+    """JSON text with DEL and C1 controls (which json leaves raw) written as \\u escapes."""
+    return json_text.translate(_C1_DEL)
+
+
 def dumps(obj: Any) -> str:
     """One line of JSON in which no raw control character can reach a terminal."""
-    return json.dumps(obj, ensure_ascii=False).translate(_C1_DEL)
+    return escape_c1(json.dumps(obj, ensure_ascii=False))
 
 
 def highlight(text: str, spans: list[tuple[int, int]], paint: Paint) -> str:

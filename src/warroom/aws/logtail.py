@@ -17,13 +17,21 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import json
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from warroom.aws.pacing import Backoff, Pacer, RetriesExhausted, classify, no_retry_options
+from warroom.aws.pacing import (
+    FALLBACK_RATE,
+    Backoff,
+    Pacer,
+    RetriesExhausted,
+    classify,
+    no_retry_options,
+)
 from warroom.aws.seen import SeenIds
 from warroom.aws.session import AwsOptions, AwsSession, error_code, explain
 from warroom.errors import UserError
@@ -31,6 +39,8 @@ from warroom.incident.records import Record
 from warroom.playbook.matcher import Matcher
 
 GLOB_CHARS = "*?["
+HEAD_REREAD_SHARE = 0.25  # of a page: what a head poll of a busy group re-reads at most
+QUIET_SHARE = 0.4         # of the FilterLogEvents rate: what polls of quiet groups may use
 LIVE_TAIL_GROUPS = 10  # per session (service quota)
 _DONE = object()
 
@@ -45,6 +55,9 @@ class TailOptions:
     poll_interval: float = 0.5         # between polls of a group that had new events
     idle_interval: float = 2.0         # at most, for a quiet group
     overlap: float = 1.0               # below the newest timestamp, re-read on every poll
+    # When the overlap would fill most of a page (a busy group), a head poll re-reads
+    # less of it, down to this; the next sweep then re-reads the part it skipped.
+    min_overlap: float = 0.2
     late_window: float = 10.0          # re-read by a sweep every `late_every` seconds
     late_every: float = 10.0
     max_remembered: int = 300_000      # per group: sweeps narrow so ids stay under this
@@ -73,6 +86,20 @@ class TailStats:
 
 
 @dataclass
+class ReadStats:
+    """What the tail asked for: calls, and events read against events delivered."""
+
+    head_polls: int = 0
+    sweeps: int = 0
+    calls: int = 0              # FilterLogEvents calls answered (pages)
+    events_read: int = 0        # events in those answers
+    sweep_events_read: int = 0
+    delivered: int = 0
+    call_seconds: float = 0.0   # wall time of the answered calls, pacing waits included
+    narrowed_polls: int = 0     # head polls that re-read less than `overlap`
+
+
+@dataclass
 class _Group:
     name: str
     arn: str
@@ -84,6 +111,10 @@ class _Group:
     active: dict[int, int] = field(default_factory=dict)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     done: bool = False
+    # Timestamps a narrowed head poll did not re-read ([from, to]): owed to the next sweep.
+    owed_from: int | None = None
+    owed_to: int | None = None
+    full_page: bool = False                       # the last head poll got a full page
 
 
 def is_glob(spec: str) -> bool:
@@ -153,6 +184,7 @@ class LogTail:
         self._tasks: list[asyncio.Task[None]] = []
         self._group_tasks: dict[str, asyncio.Task[None]] = {}
         self._rate = _Rate()
+        self.reads = ReadStats()
         self._events = 0
         self._floor = 0
         self._end_ms: int | None = None
@@ -180,6 +212,7 @@ class LogTail:
         self._floor = opts.since_ms if opts.since_ms is not None else now
         self._end_ms = None if opts.follow else now
         self._logs = await self._session.client("logs")
+        _fast_filter_answers(self._logs)
         try:
             await self._discover(attempts=opts.startup_attempts)
         except RetriesExhausted as exc:
@@ -288,16 +321,22 @@ class LogTail:
             sweeper = asyncio.create_task(self._sweep_loop(group))
         try:
             while True:
+                began = time.monotonic()
                 new = await self._poll(group)
                 if not opts.follow or group.done:
                     group.done = True
                     return
-                quiet_max = opts.idle_interval * (4 if self._live == "on" else 1)
+                quiet_max = self._quiet_interval()
                 interval = opts.poll_interval if new else min(interval * 2, quiet_max)
-                try:
-                    await asyncio.wait_for(group.wake.wait(), interval)
-                except TimeoutError:
-                    pass
+                if group.full_page:
+                    continue  # more than a page came in since the last poll: go again at once
+                # The interval runs from the start of the poll: a slow answer is not added to it.
+                wait = interval - (time.monotonic() - began) if new else interval
+                if wait > 0:
+                    try:
+                        await asyncio.wait_for(group.wake.wait(), wait)
+                    except TimeoutError:
+                        pass
                 group.wake.clear()
         except asyncio.CancelledError:
             raise
@@ -308,6 +347,18 @@ class LogTail:
             if sweeper is not None:
                 sweeper.cancel()
                 await asyncio.gather(sweeper, return_exceptions=True)
+
+    def _quiet_interval(self) -> float:
+        """The longest wait between polls of a quiet group: `idle_interval` (four times
+        that while Live Tail wakes pollers), but no longer than polling every quiet group
+        at that pace within `QUIET_SHARE` of the FilterLogEvents rate needs: with few
+        groups followed, the first events after a lull are not kept waiting."""
+        opts = self.options
+        if self._live == "on":
+            return opts.idle_interval * 4
+        rate = self.pacer.rates.get("FilterLogEvents", FALLBACK_RATE)
+        needed = max(1, len(self.groups)) / (QUIET_SHARE * rate)
+        return min(opts.idle_interval, max(opts.poll_interval, needed))
 
     async def _sweep_loop(self, group: _Group) -> None:
         """Now and then re-read a wider window below the head, beside the head polls, so
@@ -330,42 +381,103 @@ class LogTail:
             late_ms = int(opts.max_remembered / rate * 1000)
         return max(overlap_ms, late_ms)
 
+    def _head_overlap_ms(self, group: _Group, ref: int) -> int:
+        """How far below the newest timestamp a head poll re-reads.
+
+        The whole `overlap`, unless in a busy group that would re-read more than
+        `HEAD_REREAD_SHARE` of a page of events already delivered (judged by the ids
+        remembered per second): then less, down to `min_overlap`. Only with a sweeper,
+        which re-reads what the head skipped (see `_Group.owed_from`), so an event late
+        by up to `overlap` is still delivered, by the next sweep at the latest.
+        """
+        opts = self.options
+        overlap_ms = int(opts.overlap * 1000)
+        floor_ms = min(overlap_ms, int(opts.min_overlap * 1000))
+        if not opts.follow or opts.late_window <= opts.overlap or floor_ms >= overlap_ms:
+            return overlap_ms
+        density = group.seen.density(ref)  # events per second of event time
+        if density <= 0:
+            return overlap_ms
+        fits = int(HEAD_REREAD_SHARE * opts.page_limit / density * 1000)
+        return max(floor_ms, min(overlap_ms, fits))
+
     async def _poll(self, group: _Group, sweep: bool = False) -> int:
         """One query over the group's window, paginated to the end; returns new events delivered.
 
         A head poll reads from `overlap` below the newest timestamp, open-ended; a sweep
-        reads the wider remembered window up to that newest timestamp.
+        reads the wider remembered window up to that newest timestamp, plus whatever head
+        polls skipped, in windows bounded by time that each fit about one page.
         """
         opts = self.options
         start = group.floor
         end = self._end_ms
+        owed: tuple[int | None, int | None] = (None, None)
         if group.high_ts is not None:
             ref = min(group.high_ts, _now_ms())
-            below = self._keep_ms(group, ref) if sweep else int(opts.overlap * 1000)
-            start = max(start, ref - below)
             if sweep:
-                end = ref if end is None else min(end, ref)
+                below = self._keep_ms(group, ref)
+                owed = (group.owed_from, group.owed_to)
+                group.owed_from = group.owed_to = None
+                top = ref if owed[1] is None else max(ref, owed[1])
+                end = top if end is None else min(end, top)
+            else:
+                below = self._head_overlap_ms(group, ref)
+                overlap_ms = int(opts.overlap * 1000)
+                if below < overlap_ms:
+                    # Owed to the next sweep: [ref - overlap, ref - below).
+                    self.reads.narrowed_polls += 1
+                    lo, hi = ref - overlap_ms, ref - below - 1
+                    group.owed_from = lo if group.owed_from is None else min(group.owed_from, lo)
+                    group.owed_to = hi if group.owed_to is None else max(group.owed_to, hi)
+            start = max(start, ref - below)
+            if owed[0] is not None:
+                start = min(start, max(group.floor, owed[0]))
         # Never query below what is remembered: anything there could be a repeat.
         start = max(start, group.seen.floor)
         params: dict[str, Any] = {"logGroupName": group.name, "interleaved": True,
                                   "startTime": start, "limit": opts.page_limit}
-        if end is not None:
-            params["endTime"] = end
         if opts.filter_pattern:
             params["filterPattern"] = opts.filter_pattern
         query = id(params)
         group.active[query] = start
+        if sweep:
+            self.reads.sweeps += 1
+        else:
+            self.reads.head_polls += 1
+            group.full_page = False
         try:
-            return await self._query(group, params, query)
+            if not sweep or end is None:
+                if end is not None:
+                    params["endTime"] = end
+                return await self._query(group, params, query, sweep)
+            # A sweep in windows of about a page each: moto (and any server that pages by
+            # re-reading) then never re-reads the whole window for every page.
+            delivered = 0
+            target = max(1, int(opts.page_limit * 0.9))
+            for lo, hi in group.seen.slices(start, end, target):
+                group.active[query] = max(group.active[query], lo)
+                delivered += await self._query(group, dict(params, startTime=lo, endTime=hi),
+                                               query, sweep)
+                if group.done:
+                    break
+            return delivered
+        except BaseException:
+            if owed[0] is not None:
+                # Not swept after all: still owed.
+                group.owed_from = owed[0] if group.owed_from is None else min(group.owed_from, owed[0])
+                group.owed_to = owed[1] if group.owed_to is None else max(group.owed_to, owed[1] or owed[0])
+            raise
         finally:
             group.active.pop(query, None)
 
-    async def _query(self, group: _Group, params: dict[str, Any], query: int) -> int:
+    async def _query(self, group: _Group, params: dict[str, Any], query: int,
+                     sweep: bool = False) -> int:
         delivered = 0
         token: str | None = None
         restarted = False
         while True:
             call = dict(params, **({"nextToken": token} if token else {}))
+            began = time.monotonic()
             try:
                 answer = await self.pacer.call("FilterLogEvents", self._logs.filter_log_events, **call)
             except Exception as exc:  # noqa: BLE001
@@ -384,6 +496,14 @@ class LogTail:
                     continue
                 raise
             events = answer.get("events") or []
+            if not sweep and len(events) >= params["limit"]:
+                group.full_page = True
+            reads = self.reads
+            reads.calls += 1
+            reads.call_seconds += time.monotonic() - began
+            reads.events_read += len(events)
+            if sweep:
+                reads.sweep_events_read += len(events)
             if events:
                 delivered += await self._deliver(group, events, query)
             token = answer.get("nextToken")
@@ -391,26 +511,34 @@ class LogTail:
                 return delivered
 
     async def _deliver(self, group: _Group, events: list[dict[str, Any]], query: int) -> int:
-        seen = group.seen
+        add = group.seen.add
+        name = group.name
         fresh: list[Record] = []
+        append = fresh.append
         high = group.high_ts
         lowest_page_ts: int | None = None
+        in_order = True
+        last = None
         for event in events:
             ts = int(event["timestamp"])
+            if last is not None and ts < last:
+                in_order = False
+            last = ts
             if lowest_page_ts is None or ts < lowest_page_ts:
                 lowest_page_ts = ts
-            if not seen.add(ts, event["eventId"]):
+            event_id = event["eventId"]
+            if not add(ts, event_id):
                 continue
             if high is None or ts > high:
                 high = ts
-            message = event.get("message", "")
-            fresh.append(Record("logs", group.name, event.get("logStreamName", ""), ts,
-                                event["eventId"], message, event.get("ingestionTime")))
+            append(Record("logs", name, event.get("logStreamName", ""), ts, event_id,
+                          event.get("message", ""), event.get("ingestionTime")))
         if self.matcher is not None and fresh:
             # One prefilter pass for the whole page instead of one per event.
-            found = self.matcher.match_many([r.message for r in fresh], [group.name] * len(fresh))
+            found = self.matcher.match_many([r.message for r in fresh], [name] * len(fresh))
             for record, matches in zip(fresh, found, strict=True):
-                record.matches = matches
+                if matches:
+                    record.matches = matches
         group.high_ts = high
         if high is not None:
             ref = min(high, _now_ms())
@@ -419,12 +547,17 @@ class LogTail:
                 # Pages come in timestamp order: this query's next pages start about here,
                 # so a long backfill forgets as it goes.
                 group.active[query] = max(group.active[query], lowest_page_ts)
-            # Keep what any running query may still return.
-            horizon = min(horizon, *group.active.values()) if group.active else horizon
-            seen.evict_below(max(horizon, group.floor))
+            # Keep what any running query may still return, and what a sweep still owes.
+            if group.active:
+                horizon = min(horizon, *group.active.values())
+            if group.owed_from is not None:
+                horizon = min(horizon, group.owed_from)
+            group.seen.evict_below(max(horizon, group.floor))
         if fresh:
-            fresh.sort(key=lambda r: r.timestamp)
+            if not in_order:  # interleaved answers come sorted; a page that is not gets sorted
+                fresh.sort(key=lambda r: r.timestamp)
             self._events += len(fresh)
+            self.reads.delivered += len(fresh)
             self._rate.add(len(fresh))
             await self._queue.put(fresh)
         return len(fresh)
@@ -494,6 +627,32 @@ class LogTail:
         if time.monotonic() - began < self.options.live_tail_min_session:
             # One snapshot and closed (moto), or refused: not a live stream.
             self._live = "off"
+
+
+def _parse_filter_answer(response_dict: dict[str, Any], customized_response_dict: dict[str, Any],
+                         **_: Any) -> None:
+    """FilterLogEvents answers as plain `json.loads`, not botocore's walk over the shape
+    (several times the cost per event). botocore merges `customized_response_dict` into
+    what it parses, and parses an empty body instead. Errors are left to botocore."""
+    if response_dict.get("status_code") != 200:
+        return
+    body = response_dict.get("body")
+    if not isinstance(body, (bytes, bytearray)) or not body:
+        return
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return
+    if not isinstance(answer, dict) or not isinstance(answer.get("events", []), list):
+        return
+    # As botocore does: members that are null are left out.
+    customized_response_dict.update({k: v for k, v in answer.items() if v is not None})
+    response_dict["body"] = b"{}"
+
+
+def _fast_filter_answers(client: Any) -> None:
+    service = client.meta.service_model.service_id.hyphenize()
+    client.meta.events.register(f"before-parse.{service}.FilterLogEvents", _parse_filter_answer)
 
 
 def _now_ms() -> int:

@@ -47,3 +47,42 @@ class SeenIds:
         self.floor = key_floor * BUCKET_MS
         for key in [k for k in self._buckets if k < key_floor]:
             self._count -= len(self._buckets.pop(key))
+
+    def density(self, timestamp: int, seconds: int = 3) -> float:
+        """Ids remembered per second of event time over the `seconds` whole seconds before
+        `timestamp`'s own (an estimate of how many events a window of a second holds)."""
+        key = timestamp // BUCKET_MS
+        buckets = self._buckets
+        total = 0
+        for k in range(key - seconds, key):
+            bucket = buckets.get(k)
+            if bucket is not None:
+                total += len(bucket)
+        return total / seconds
+
+    def slices(self, start: int, end: int, target: int) -> list[tuple[int, int]]:
+        """Split [start, end] (ms, both inclusive) into consecutive windows that each hold
+        about `target` remembered ids at most (ids taken as spread evenly over their
+        second). Together the windows cover [start, end] exactly, in order."""
+        if end < start:
+            return []
+        target = max(1, target)
+        out: list[tuple[int, int]] = []
+        lo = start
+        acc = 0.0
+        for key in range(start // BUCKET_MS, end // BUCKET_MS + 1):
+            pos = max(start, key * BUCKET_MS)
+            sec_hi = min(end, key * BUCKET_MS + BUCKET_MS - 1)
+            bucket = self._buckets.get(key)
+            per_ms = len(bucket) / BUCKET_MS if bucket else 0.0
+            while per_ms and acc + per_ms * (sec_hi - pos + 1) > target:
+                # This window fills up inside this second: close it where it does.
+                cut = pos + max(1, int((target - acc) / per_ms))
+                if cut > sec_hi:
+                    break
+                if cut > lo:
+                    out.append((lo, cut - 1))
+                lo, pos, acc = cut, cut, 0.0
+            acc += per_ms * (sec_hi - pos + 1)
+        out.append((lo, end))
+        return out

@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--rediscover-every", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--overlap", type=float, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--late-window", type=float, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--stats", action="store_true", help=argparse.SUPPRESS)  # read counts, at exit
     parser.set_defaults(func=run)
 
 
