@@ -2,20 +2,23 @@
 
 Starts moto's server in a child process, a writer process that puts RATE log events per
 second into the demo's log groups (PutLogEvents, 1,000 per call), and the console
-headless (160x48) tailing them through the real LogTail and store. Every 250 ms it
-presses a key (cursor moves, n/N, End, wrap) and measures the time from the key leaving
-the driver until the first frame written after the key's action ran.
+headless (160x48) tailing them through the real LogTail and store (the tail in its child
+process, as the console runs it; `--in-process` puts it on a thread instead). Every
+250 ms it presses a key (cursor moves, n/N, End, wrap) and measures the time from the
+key leaving the driver until the first frame written after the key's action ran.
 
-    .venv/bin/python bench/ui.py [--rate 5000] [--seconds 60]
+    .venv/bin/python bench/ui.py [--rate 5000] [--seconds 60] [--in-process]
 
 Prints the figures; the goal is p95 <= 100 ms, peak RSS <= 250 MB, nothing lost but
-the buffer cap's (counted).
+the buffer cap's (counted). Also: the latency split into key->action and action->frame,
+the garbage collector's pauses, and the tail process's own peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import multiprocessing as mp
 import os
 import resource
@@ -41,7 +44,8 @@ MESSAGES = (
 )
 
 
-def writer(endpoint: str, rate: int, seconds: float, written: mp.Value, stop: mp.Event) -> None:  # type: ignore[type-arg]
+def writer(endpoint: str, rate: int, seconds: float, written: mp.Value, stop: mp.Event,  # type: ignore[type-arg]
+           done: mp.Event | None = None) -> None:
     """Child process: RATE events/s, spread over the groups, until `seconds` pass."""
     import boto3
 
@@ -67,9 +71,13 @@ def writer(endpoint: str, rate: int, seconds: float, written: mp.Value, stop: mp
             with written.get_lock():
                 written.value = n
         time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
+    if done is not None:
+        done.set()
 
 
-async def run_console(endpoint: str, seconds: float, out: dict[str, object]) -> None:
+async def run_console(endpoint: str, seconds: float, out: dict[str, object],
+                      in_process: bool = False, written: mp.Value | None = None,  # type: ignore[type-arg]
+                      writer_done: mp.Event | None = None) -> None:
     from textual import events
 
     from warroom.aws.session import AwsOptions, AwsSession
@@ -87,7 +95,7 @@ async def run_console(endpoint: str, seconds: float, out: dict[str, object]) -> 
     since = int(time.time() * 1000) - 5_000
 
     async def tail(s: IncidentStore) -> None:
-        await tail_feed(s, session, matcher, ["/aws/lambda/bench-"], since)
+        await tail_feed(s, session, matcher, ["/aws/lambda/bench-"], since, in_process=in_process)
 
     app = ConsoleApp(store, Target("us-east-1", "123456789012", endpoint), session=session,
                      feeds=[in_thread(tail)])
@@ -108,6 +116,17 @@ async def run_console(endpoint: str, seconds: float, out: dict[str, object]) -> 
     app._display = display  # type: ignore[method-assign]
     app._dispatch_action = dispatch  # type: ignore[method-assign]
     latencies: list[float] = []
+    gc_pauses: list[tuple[int, float]] = []  # generation, seconds
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            gc_pauses.append((info["generation"], time.perf_counter() - gc_started[0]))
+
+    gc.callbacks.append(on_gc)
+    detail: list[tuple[str, float, float]] = []  # key, key->action done, action->frame
 
     async def drive() -> None:
         await asyncio.sleep(3.0)  # let the tail start and the screen settle
@@ -129,23 +148,60 @@ async def run_console(endpoint: str, seconds: float, out: dict[str, object]) -> 
                     after = [f for f in frames if f >= done]
                     if after:
                         latencies.append(after[0] - sent)
+                        detail.append((key, done - sent, after[0] - done))
                         break
             await asyncio.sleep(max(0.0, 0.25 - (time.perf_counter() - sent)))
         wall = time.perf_counter() - wall0
+        out["gc"] = list(gc_pauses)
+        out["tail_rss"] = _child_peak_rss("warroom.aws.tail_worker")
         out.update(cpu=(time.process_time() - cpu0) / wall * 100, fps=(len(frames) - frames0) / wall,
                    received=store.received + len(store.pending), dropped=store.dropped,
                    throttled=store.stats.throttled, presses=i, wall=wall)
+        if written is not None and writer_done is not None:
+            # The writer goes on a little longer: wait for it, then for the console to
+            # have every event it wrote (anything missing now is lost, not late).
+            deadline = time.perf_counter() + 30.0
+            while time.perf_counter() < deadline and not (
+                    writer_done.is_set() and store.received + len(store.pending) >= written.value):
+                await asyncio.sleep(0.2)
+            out["caught_up"] = store.received + len(store.pending)
+            out["caught_up_dropped"] = store.dropped
         app.exit()
 
     app.call_later(lambda: app.run_worker(drive(), group="bench"))
     await app.run_async(headless=True, size=(160, 48))
     out["latencies"] = latencies
+    out["detail"] = detail
+
+
+def _child_peak_rss(module: str) -> float | None:
+    """Peak RSS (MB) of this process's child running `python -m module`, if there is one."""
+    me = str(os.getpid())
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = f.read().rsplit(")", 1)[1].split()[1]
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+            if ppid != me or module.encode() not in argv:
+                continue
+            with open(f"/proc/{entry}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except (OSError, IndexError):
+            continue
+    return None
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=5000, help="events per second (default 5000)")
     parser.add_argument("--seconds", type=float, default=60.0, help="measured run (default 60)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the log tail on a thread of the console's process, not in a child")
     args = parser.parse_args()
     os.environ.update(OFFLINE_ENV)
     with MotoServer() as server:
@@ -156,11 +212,12 @@ def main() -> int:
             logs.create_log_group(logGroupName=group)
         written = mp.Value("q", 0)
         stop = mp.Event()
-        proc = mp.Process(target=writer, args=(server.endpoint, args.rate, args.seconds + 4, written, stop))
+        done = mp.Event()
+        proc = mp.Process(target=writer, args=(server.endpoint, args.rate, args.seconds + 4, written, stop, done))
         proc.start()
         out: dict[str, object] = {}
         try:
-            asyncio.run(run_console(server.endpoint, args.seconds, out))
+            asyncio.run(run_console(server.endpoint, args.seconds, out, args.in_process, written, done))
         finally:
             stop.set()
             proc.join(10)
@@ -173,16 +230,36 @@ def main() -> int:
     p50 = statistics.median(lat) * 1000
     p95 = lat[min(len(lat) - 1, int(len(lat) * 0.95))] * 1000
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"rate asked          {args.rate:,} events/s for {out['wall']:.0f} s (160x48, headless)")
+    print(f"rate asked          {args.rate:,} events/s for {out['wall']:.0f} s (160x48, headless; "
+          f"tail {'in-process' if args.in_process else 'in a child process'})")
     print(f"keypresses          {len(lat)} measured of {out['presses']}")
     print(f"latency key->frame  p50 {p50:.1f} ms   p95 {p95:.1f} ms")
+    pct = lambda q: lat[min(len(lat) - 1, int(len(lat) * q))] * 1000
+    print(f"                    p90 {pct(0.90):.1f} ms   p99 {pct(0.99):.1f} ms   max {lat[-1] * 1000:.1f} ms")
+    detail = out.get("detail", [])
+    if detail:
+        acts = sorted(d[1] for d in detail)
+        draws = sorted(d[2] for d in detail)
+        q95 = lambda xs: xs[min(len(xs) - 1, int(len(xs) * 0.95))] * 1000
+        print(f"  key->action       p50 {statistics.median(acts) * 1000:.1f} ms   p95 {q95(acts):.1f} ms")
+        print(f"  action->frame     p50 {statistics.median(draws) * 1000:.1f} ms   p95 {q95(draws):.1f} ms")
+    pauses = out.get("gc", [])
+    full = [d for g, d in pauses if g == 2]  # type: ignore[union-attr]
+    print(f"gc pauses           {len(pauses)}, longest {max((d for _, d in pauses), default=0) * 1000:.0f} ms; "  # type: ignore[union-attr]
+          f"{len(full)} full, {sum(full) * 1000:.0f} ms in all")
     print(f"frames/s            {out['fps']:.1f}")
     print(f"console CPU         {out['cpu']:.0f} % of one core")
     print(f"peak RSS            {rss_mb:.0f} MB")
+    if out.get("tail_rss") is not None:
+        print(f"  tail process      {out['tail_rss']:.0f} MB (its own peak, beside the console's)")
     print(f"events written      {written.value:,}")
     print(f"events received     {out['received']:,} (by the end of the run; tail throttled "
           f"{out['throttled']} times)")
     print(f"events dropped      {out['dropped']:,} (buffer cap)")
+    if "caught_up" in out:
+        lost = written.value - out["caught_up"]  # type: ignore[operator]
+        print(f"after the writer    {out['caught_up']:,} received, {out['caught_up_dropped']:,} dropped "
+              f"(buffer cap), {lost:,} missing")
     return 0
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 
@@ -24,6 +27,10 @@ FixHook = Callable[["ConsoleApp", FixRequested], None]
 DRAIN_INTERVAL = 0.1   # s: batches of records reach the logs pane 10 times a second
 TICK_INTERVAL = 1.0    # s: counters, health, findings, sparklines
 DRAIN_LIMIT = 50_000   # records moved per drain, so one burst cannot stall the UI
+GC_YOUNG = 10_000       # allocations between young collections (Python's default: 700)
+FULL_GC_EVERY = 60.0    # s at least between the full garbage collections the live console runs,
+FULL_GC_IDLE = 2.0      # when no key has been pressed for this long,
+FULL_GC_LATEST = 300.0  # or after this long in any case
 
 
 class ConsoleApp(App[None]):
@@ -45,6 +52,9 @@ class ConsoleApp(App[None]):
         self.fix_hook = fix_hook
         self.timers = timers
         self.main = MainScreen(store, target, session)
+        self._gc_threshold: tuple[int, int, int] | None = None
+        self._full_gc_at = 0.0
+        self._input_at = 0.0
 
     def on_mount(self) -> None:
         self.push_screen(self.main)
@@ -53,7 +63,31 @@ class ConsoleApp(App[None]):
             self.set_interval(TICK_INTERVAL, self.tick)
         for feed in self.feeds:
             self.run_worker(self._run_feed(feed), group="feeds", exit_on_error=False)
+        if self.feeds and self.timers:
+            self.call_after_refresh(self._schedule_gc)
         self.call_after_refresh(self.pump)
+
+    def _schedule_gc(self) -> None:
+        """Take full garbage collections off Python's automatic schedule.
+
+        A full collection walks every live object: with the ring full (100k records and
+        their matches) that is 150-400 ms with the GIL held, and at thousands of events/s
+        Python starts one every few seconds (records pour into the oldest generation),
+        each a frozen screen. So: the objects that live as long as the console (modules,
+        styles, playbooks) are frozen out of collections; the full ones run from `tick`,
+        at most once a minute and when the keyboard has been quiet for a moment (every
+        five minutes regardless); and young collections run every GC_YOUNG allocations
+        rather than 700, so that the strips a frame renders (Textual's caches make them
+        reference cycles) are collected young instead of piling up for the full one.
+        """
+        if self._gc_threshold is not None:
+            return
+        gc.collect()
+        gc.freeze()
+        self._gc_threshold = gc.get_threshold()
+        _, middle, _ = self._gc_threshold
+        gc.set_threshold(GC_YOUNG, middle, 1 << 30)
+        self._full_gc_at = time.monotonic()
 
     async def _run_feed(self, feed: Feed) -> None:
         from warroom.aws.session import explain
@@ -72,6 +106,17 @@ class ConsoleApp(App[None]):
     def tick(self) -> None:
         self.store.tick()
         self.main.tick()
+        if self._gc_threshold is not None:
+            now = time.monotonic()
+            since = now - self._full_gc_at
+            if since >= FULL_GC_LATEST or (since >= FULL_GC_EVERY and now - self._input_at >= FULL_GC_IDLE):
+                gc.collect()
+                self._full_gc_at = time.monotonic()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._input_at = time.monotonic()
+        await super().on_event(event)
 
     def pump(self) -> None:
         """Drain and tick at once (tests and timer-less runs call this)."""
@@ -86,5 +131,9 @@ class ConsoleApp(App[None]):
                     f"see `warroom playbooks show {event.playbook}`", timeout=5)
 
     async def on_unmount(self) -> None:
+        if self._gc_threshold is not None:
+            gc.set_threshold(*self._gc_threshold)
+            gc.unfreeze()
+            self._gc_threshold = None
         if self.session is not None:
             await self.session.aclose()

@@ -8,12 +8,15 @@ and only returns when cancelled.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, TypeVar
 
+from warroom.aws import tail_worker
 from warroom.aws.session import AwsSession, explain
 from warroom.incident.store import IncidentStore
 from warroom.playbook.catalog import Catalog
@@ -24,64 +27,133 @@ RETRY_EVERY = 10.0       # s before retrying a feed that failed outright
 STATS_EVERY = 1.0
 
 Feed = Callable[[IncidentStore], Awaitable[None]]
+T = TypeVar("T")
 
 
-async def tail_feed(store: IncidentStore, session: AwsSession, matcher: Matcher,
-                    specs: Sequence[str] = ("",), since_ms: int | None = None) -> None:
-    """Follow the log groups; batches go to `store.push`, pacing stats to the status bar."""
-    from warroom.aws.logtail import LogTail, TailOptions
+async def tail_feed(store: IncidentStore, session: AwsSession, matcher: Matcher | None,
+                    specs: Sequence[str] = ("",), since_ms: int | None = None, *,
+                    in_process: bool = False) -> None:
+    """Follow the log groups; batches go to `store.push`, pacing stats to the status bar.
 
+    The tail and its matcher run in a child process (`warroom.aws.tail_worker`): decoding
+    big FilterLogEvents pages and matching their lines hold the GIL, and in this process
+    they would delay keypresses and frames. Here only the batches are read and turned back
+    into records. `in_process` runs the same loop here instead.
+    """
+    if in_process:
+        await tail_worker.follow(store, session, matcher, specs, since_ms, RETRY_EVERY, STATS_EVERY)
+        return
     while True:
-        tail = LogTail(session, specs or ("",), matcher, TailOptions(since_ms=since_ms))
-        watcher = asyncio.create_task(_watch_tail(store, tail))
+        config = tail_worker.config_for(session.options, specs, since_ms, matcher)
+        config.retry_every, config.stats_every = RETRY_EVERY, STATS_EVERY
         try:
-            async for batch in tail.batches():
-                store.push(batch)
-                if batch:
-                    store.source_ok()
-                    since_ms = max(since_ms or 0, max(r.timestamp for r in batch) - 60_000)
+            since_ms = await _tail_child(store, config)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - shown, then the tail starts again
             store.source_failed(f"log tail: {explain(exc, session.options)}")
-        finally:
-            watcher.cancel()
-            await tail.aclose()
         await asyncio.sleep(RETRY_EVERY)
 
 
-async def _watch_tail(store: IncidentStore, tail: object) -> None:
-    """Turn the tail's pacing counters into throttled counts and a connection state."""
-    last_calls = last_failed = 0
-    while True:
-        await asyncio.sleep(STATS_EVERY)
-        pacer = getattr(tail, "pacer", None)
-        stats = getattr(pacer, "stats", None)
-        if stats is None:
-            continue
-        store.stats.throttled = stats.throttled
-        failed = stats.throttled + stats.errors + stats.reconnects
-        calls, new_failed = stats.calls - last_calls, failed - last_failed
-        last_calls, last_failed = stats.calls, failed
-        if calls and new_failed >= calls and stats.errors + stats.reconnects:
-            store.source_failed(f"CloudWatch Logs calls are failing ({stats.errors} server errors, "
-                                f"{stats.reconnects} dropped connections so far); retrying")
-        elif calls > new_failed:
-            store.source_ok()
+async def _tail_child(store: IncidentStore, config: tail_worker.Config) -> int | None:
+    """Run one tail child until it ends; returns where a new one should start reading."""
+    since_ms = config.since_ms
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "warroom.aws.tail_worker",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL, env=_child_env(),
+        start_new_session=True,  # Ctrl-C in the terminal is the console's to handle
+        limit=1 << 20)
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        process.stdin.write(tail_worker.frame(config))
+        await process.stdin.drain()
+        read, decode = tail_worker.aread_frame, tail_worker.decode
+        while True:
+            try:
+                message = await read(process.stdout)
+            except asyncio.IncompleteReadError:
+                code = await process.wait()
+                store.source_failed(f"log tail: the tail process stopped (exit code {code}); "
+                                    f"restarting")
+                return since_ms
+            kind = message[0]
+            if kind == "batch":
+                records = decode(message[1])
+                store.push(records)
+                if records:
+                    since_ms = max(since_ms or 0, records[-1].timestamp - 60_000)
+            elif kind == "ok":
+                store.source_ok()
+            elif kind == "failed":
+                store.source_failed(message[1])
+            elif kind == "throttled":
+                store.stats.throttled = message[1]
+    finally:
+        await _stop_child(process)
+
+
+async def _stop_child(process: asyncio.subprocess.Process) -> None:
+    """Close the child's stdin (it exits on EOF), wait a little, then kill it."""
+    if process.stdin is not None:
+        try:
+            process.stdin.close()
+        except (OSError, RuntimeError):
+            pass
+    if process.returncode is None:
+        try:
+            await asyncio.wait_for(process.wait(), 5.0)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+        except asyncio.CancelledError:
+            process.kill()
+            raise
+
+
+def _child_env() -> dict[str, str]:
+    """This environment, with warroom importable even when it is not installed."""
+    import warroom
+
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(warroom.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    return env
 
 
 async def check_feed(store: IncidentStore, session: AwsSession, catalog: Catalog,
                      prefixes: Sequence[str] = (), every: float = CHECK_EVERY) -> None:
-    """Discovery, probes, metric symptoms and alarms, once now and then every `every` s."""
+    """Discovery, probes, metric symptoms and alarms, once now and then every `every` s.
+
+    The checker (its matcher, its AWS answers) runs on its own thread and event loop,
+    with its own session, so that a round does not stall the UI; its results are applied
+    to the store here, on the caller's loop.
+    """
     from warroom.aws.health import Checker
 
-    checker = Checker(session, catalog, prefixes)
+    own = AwsSession(session.options)
+
+    async def build() -> Checker:
+        return Checker(own, catalog, prefixes)
+
+    worker = _LoopThread("warroom-check")
+    try:
+        await _check_rounds(store, await worker.run(build()), worker, session, every)
+    finally:
+        await worker.close(own.aclose)
+
+
+async def _check_rounds(store: IncidentStore, checker: object, worker: _LoopThread,
+                        session: AwsSession, every: float) -> None:
+    from warroom.aws.health import Checker
+
+    assert isinstance(checker, Checker)
     seen: deque[str] = deque(maxlen=50_000)
     seen_set: set[str] = set()
     while True:
         started = time.monotonic()
         try:
-            result = await checker.run_once()
+            result = await worker.run(checker.run_once())
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - shown; the next round may work
@@ -104,12 +176,38 @@ async def check_feed(store: IncidentStore, session: AwsSession, catalog: Catalog
         await asyncio.sleep(max(1.0, every - (time.monotonic() - started)))
 
 
+class _LoopThread:
+    """An event loop on a thread of its own: coroutines run there, results come back here."""
+
+    def __init__(self, name: str) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
+        self.thread.start()
+
+    async def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        # Cancelling the await here cancels the task over there.
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    async def close(self, cleanup: Callable[[], Coroutine[Any, Any, object]] | None = None) -> None:
+        try:
+            if cleanup is not None:
+                await self.run(cleanup())
+        except Exception:  # noqa: BLE001, S110 - closing anyway
+            pass
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            await asyncio.get_running_loop().run_in_executor(None, self.thread.join, 5.0)
+            if not self.thread.is_alive():
+                self.loop.close()
+
+
 def in_thread(feed: Feed, name: str = "warroom-feed") -> Feed:
     """Run a feed on its own event loop in a thread.
 
-    Parsing big AWS answers and matching thousands of lines are synchronous; on the UI's
-    loop they would hold every keypress for hundreds of milliseconds. The feed only
-    appends to `store.pending` (a deque: safe across threads), which the UI drains.
+    Whatever a feed does synchronously (for the log tail: reading its child's batches
+    and turning them into records; in-process, parsing and matching too) stays off the
+    UI's loop. The feed only appends to `store.pending` (a deque: safe across threads),
+    which the UI drains.
     """
 
     async def run(store: IncidentStore) -> None:

@@ -106,7 +106,15 @@ class LogView(ScrollView, can_focus=True):
         self.post_message(self.StateChanged())
 
     def _set_virtual(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.model))
+        size = Size(self.scrollable_content_region.width, len(self.model))
+        if size == self.virtual_size:
+            return
+        # Assigning `virtual_size` asks for a layout of the whole screen, on every batch
+        # while the buffer fills; only this view's scrollbars depend on it, so update
+        # those (as Textual's own size update does) and repaint this view.
+        self.set_reactive(LogView.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
 
     def _to_end(self) -> None:
         self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
