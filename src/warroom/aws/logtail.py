@@ -333,8 +333,11 @@ class LogTail:
                 # The interval runs from the start of the poll: a slow answer is not added to it.
                 wait = interval - (time.monotonic() - began) if new else interval
                 if wait > 0:
+                    # Not wait_for: on Python 3.11 it can swallow a cancellation that lands as
+                    # the wait ends, and the poller would then outlive Ctrl-C.
                     try:
-                        await asyncio.wait_for(group.wake.wait(), wait)
+                        async with asyncio.timeout(wait):
+                            await group.wake.wait()
                     except TimeoutError:
                         pass
                 group.wake.clear()
@@ -566,8 +569,12 @@ class LogTail:
         tasks = [*self._tasks, *self._group_tasks.values()]
         self._tasks.clear()
         self._group_tasks.clear()
-        for task in tasks:
-            task.cancel()
+        # Cancel again any task that swallowed the request (a library may), so closing
+        # never waits on a task that keeps running.
+        while pending := [t for t in tasks if not t.done()]:
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending, timeout=1.0)
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _finish_when_read(self) -> None:
