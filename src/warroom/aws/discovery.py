@@ -107,7 +107,7 @@ async def lambda_functions(session: AwsSession, prefixes: Sequence[str]) -> list
             "CodeSize": fn.get("CodeSize"),
         }
         out.append(Resource("function", name, fn.get("FunctionArn", ""), "lambda", log_group,
-                            {k: v for k, v in attributes.items() if v is not None}))
+                            attributes))
     return out
 
 
@@ -123,7 +123,7 @@ async def log_groups(session: AwsSession, prefixes: Sequence[str]) -> list[Resou
                       "retentionInDays": group.get("retentionInDays"),
                       "creationTime": group.get("creationTime")}
         out.append(Resource("log_group", name, group.get("arn", ""), "logs", name,
-                            {k: v for k, v in attributes.items() if v is not None}))
+                            attributes))
     return out
 
 
@@ -140,7 +140,7 @@ async def apis(session: AwsSession, prefixes: Sequence[str]) -> list[Resource]:
                       "RouteSelectionExpression": api.get("RouteSelectionExpression")}
         arn = f"arn:aws:apigateway:{session.region or ''}::/apis/{api.get('ApiId', '')}"
         out.append(Resource("api", name, arn, "apigateway", None,
-                            {k: v for k, v in attributes.items() if v is not None}))
+                            attributes))
     return out
 
 
@@ -168,7 +168,7 @@ async def tables(session: AwsSession, prefixes: Sequence[str]) -> list[Resource]
         except Exception:  # noqa: BLE001 - TTL is a detail; the table is still worth listing
             pass
         return Resource("table", name, table.get("TableArn", ""), "dynamodb", None,
-                        {k: v for k, v in attributes.items() if v is not None})
+                        attributes)
 
     return await _bounded(names, detail, lambda name, why: Resource(
         "table", name, "", "dynamodb", None, {"DescribeError": why}))
@@ -200,7 +200,7 @@ async def codebuild_projects(session: AwsSession, prefixes: Sequence[str]) -> li
                       "buildspec": bool((project.get("source") or {}).get("buildspec")),
                       "serviceRole": project.get("serviceRole"), "builds": recent}
         return Resource("project", name, project.get("arn", ""), "codebuild", log_group,
-                        {k: v for k, v in attributes.items() if v is not None})
+                        attributes)
 
     return await _bounded(projects, detail, lambda project, why: Resource(
         "project", project["name"], project.get("arn", ""), "codebuild",
@@ -220,7 +220,7 @@ async def stacks(session: AwsSession, prefixes: Sequence[str]) -> list[Resource]
                       "CreationTime": _iso(stack.get("CreationTime")),
                       "LastUpdatedTime": _iso(stack.get("LastUpdatedTime"))}
         out.append(Resource("stack", name, stack.get("StackId", ""), "cloudformation", None,
-                            {k: v for k, v in attributes.items() if v is not None}))
+                            attributes))
     return out
 
 
@@ -257,7 +257,7 @@ async def secrets(session: AwsSession, prefixes: Sequence[str]) -> list[Resource
                       "HasCurrentVersion": any("AWSCURRENT" in stages for stages in
                                                (secret.get("SecretVersionsToStages") or {}).values())}
         out.append(Resource("secret", name, secret.get("ARN", ""), "secretsmanager", None,
-                            {k: v for k, v in attributes.items() if v is not None}))
+                            attributes))
     return out
 
 
@@ -284,7 +284,7 @@ async def kms_keys(session: AwsSession, prefixes: Sequence[str]) -> list[Resourc
                       "DeletionDate": _iso(meta.get("DeletionDate"))}
         name = short(names[0]) if names else key["KeyId"]
         return Resource("key", name, key.get("KeyArn", ""), "kms", None,
-                        {k: v for k, v in attributes.items() if v is not None})
+                        attributes)
 
     return await _bounded(wanted, detail, lambda key, why: Resource(
         "key", key["KeyId"], key.get("KeyArn", ""), "kms", None,
@@ -309,7 +309,7 @@ def _alarm_resource(alarm: dict[str, Any], composite: bool) -> Resource:
             "ComparisonOperator": alarm.get("ComparisonOperator"),
         })
     return Resource("alarm", alarm["AlarmName"], alarm.get("AlarmArn", ""), "cloudwatch", None,
-                    {k: v for k, v in attributes.items() if v is not None})
+                    attributes)
 
 
 async def alarms(session: AwsSession, prefixes: Sequence[str]) -> list[Resource]:
@@ -337,7 +337,7 @@ async def parameters(session: AwsSession, prefixes: Sequence[str]) -> list[Resou
         attributes = {"Type": param.get("Type"), "Version": param.get("Version"),
                       "LastModifiedDate": _iso(param.get("LastModifiedDate"))}
         out.append(Resource("parameter", name, param.get("ARN", ""), "ssm", None,
-                            {k: v for k, v in attributes.items() if v is not None}))
+                            attributes))
     return out
 
 

@@ -56,6 +56,12 @@ class Resource:
     log_group: str | None = None   # where its logs are, if it has any
     attributes: dict[str, Any] = field(default_factory=dict)  # e.g. Timeout, MemorySize, State
 
+    def __post_init__(self) -> None:
+        # Only what is known: an attribute the API did not return is absent, not None.
+        if any(v is None for v in self.attributes.values()):
+            object.__setattr__(self, "attributes",
+                               {k: v for k, v in self.attributes.items() if v is not None})
+
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "arn": self.arn, "service": self.service,
                 "log_group": self.log_group, "attributes": dict(self.attributes)}
