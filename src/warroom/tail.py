@@ -14,7 +14,7 @@ from typing import IO
 from warroom.errors import UserError
 from warroom.incident.records import Record
 from warroom.redact import may_hold_secrets, redact, redact_value
-from warroom.textout import Paint, dumps, escape_c1, highlight, inert, use_colour
+from warroom.textout import Paint, escape_c1, highlight, inert, use_colour
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
@@ -61,12 +61,9 @@ class TailPrinter:
     def format(self, record: Record, secrets: bool = True) -> str:
         """One event's output; `secrets=False` when its message is known to hold none."""
         # Masks keep lengths: match spans stay valid.
-        message = redact(record.message) if secrets else record.message
         if self.as_json:
-            obj = record.to_json()
-            obj["message"] = message
-            obj["matches"] = [redact_value(m.to_json()) for m in record.matches]
-            return dumps(obj) + "\n"
+            return self._json_line(record, secrets)
+        message = redact(record.message) if secrets else record.message
         text = message.rstrip("\r\n")
         when = datetime.fromtimestamp(record.timestamp / 1000)
         stamp = when.strftime("%H:%M:%S.") + f"{when.microsecond // 1000:03d}"
@@ -88,23 +85,17 @@ class TailPrinter:
         # A secret in any one message passes the cheap checks on all of them joined, so
         # a batch that fails them has none; otherwise each message is redacted on its own.
         secrets = may_hold_secrets("\n".join([r.message for r in records]))
-        if self.as_json and not secrets:
-            self.out.write(self._json_lines(records))
-        else:
-            self.out.write("".join(self.format(r, secrets) for r in records))
+        self.out.write("".join(self.format(r, secrets) for r in records))
         self.out.flush()
 
-    def _json_lines(self, records: list[Record]) -> str:
-        """`format` for a batch with no secret in it, as JSON: same objects, same bytes."""
-        encode = _ENCODE
-        lines = []
-        for r in records:
-            lines.append(encode({
-                "group": r.group, "stream": r.stream, "timestamp": r.timestamp,
-                "eventId": r.event_id, "message": r.message,
-                "matches": [redact_value(m.to_json()) for m in r.matches] if r.matches else []}))
-        lines.append("")
-        return escape_c1("\n".join(lines))
+    @staticmethod
+    def _json_line(record: Record, secrets: bool) -> str:
+        """The `--json` object of one event (textout.dumps, with one shared encoder)."""
+        obj = record.to_json()
+        if secrets:
+            obj["message"] = redact(record.message)
+        obj["matches"] = redact_value(obj["matches"])
+        return escape_c1(_ENCODE(obj)) + "\n"
 
 
 def _say(text: str) -> None:

@@ -53,6 +53,12 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def _named(items: Sequence[dict[str, Any]], key: str,
+           prefixes: Sequence[str]) -> list[tuple[str, dict[str, Any]]]:
+    """(name, item) for the items whose `key` passes the prefix filter."""
+    return [(item.get(key, ""), item) for item in items if name_matches(item.get(key, ""), prefixes)]
+
+
 async def _pages(client: Any, operation: str, key: str, **params: Any) -> list[Any]:
     """Every item under `key` across all pages of `operation`."""
     out: list[Any] = []
@@ -90,10 +96,7 @@ async def lambda_functions(session: AwsSession, prefixes: Sequence[str]) -> list
     client = await session.client("lambda")
     functions = await _pages(client, "list_functions", "Functions")
     out = []
-    for fn in functions:
-        name = fn["FunctionName"]
-        if not name_matches(name, prefixes):
-            continue
+    for name, fn in _named(functions, "FunctionName", prefixes):
         log_group = (fn.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{name}"
         attributes = {
             "Runtime": fn.get("Runtime"), "Handler": fn.get("Handler"),
@@ -115,10 +118,7 @@ async def log_groups(session: AwsSession, prefixes: Sequence[str]) -> list[Resou
     client = await session.client("logs")
     groups = await _pages(client, "describe_log_groups", "logGroups")
     out = []
-    for group in groups:
-        name = group["logGroupName"]
-        if not name_matches(name, prefixes):
-            continue
+    for name, group in _named(groups, "logGroupName", prefixes):
         attributes = {"storedBytes": group.get("storedBytes"),
                       "retentionInDays": group.get("retentionInDays"),
                       "creationTime": group.get("creationTime")}
@@ -131,10 +131,7 @@ async def apis(session: AwsSession, prefixes: Sequence[str]) -> list[Resource]:
     client = await session.client("apigatewayv2")
     items = await _pages(client, "get_apis", "Items")
     out = []
-    for api in items:
-        name = api.get("Name", "")
-        if not name_matches(name, prefixes):
-            continue
+    for name, api in _named(items, "Name", prefixes):
         attributes = {"ApiId": api.get("ApiId"), "ProtocolType": api.get("ProtocolType"),
                       "ApiEndpoint": api.get("ApiEndpoint"),
                       "RouteSelectionExpression": api.get("RouteSelectionExpression")}
@@ -244,10 +241,7 @@ async def secrets(session: AwsSession, prefixes: Sequence[str]) -> list[Resource
     client = await session.client("secretsmanager")
     items = await _pages(client, "list_secrets", "SecretList")
     out = []
-    for secret in items:
-        name = secret["Name"]
-        if not name_matches(name, prefixes):
-            continue
+    for name, secret in _named(items, "Name", prefixes):
         # Metadata only: ListSecrets never returns values, and discovery never asks for one.
         attributes = {"KmsKeyId": secret.get("KmsKeyId"),
                       "RotationEnabled": secret.get("RotationEnabled", False),
@@ -330,10 +324,7 @@ async def parameters(session: AwsSession, prefixes: Sequence[str]) -> list[Resou
     client = await session.client("ssm")
     items = await _pages(client, "describe_parameters", "Parameters")
     out = []
-    for param in items:
-        name = param["Name"]
-        if not name_matches(name, prefixes):
-            continue
+    for name, param in _named(items, "Name", prefixes):
         attributes = {"Type": param.get("Type"), "Version": param.get("Version"),
                       "LastModifiedDate": _iso(param.get("LastModifiedDate"))}
         out.append(Resource("parameter", name, param.get("ARN", ""), "ssm", None,
