@@ -13,7 +13,7 @@ from warroom.errors import UserError
 
 # Subcommand modules under warroom.commands; each has register(subparsers) and keeps
 # heavy imports inside its run function so that `warroom scan` starts fast.
-COMMANDS = ("scan", "playbooks", "tail", "check", "demo", "fix", "report", "console")
+COMMANDS = ("scan", "playbooks", "tail", "check", "doctor", "demo", "fix", "report", "console")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    _require_demo_extra()
     rate = float(getattr(args, "rate", 20.0))
     if not 0 <= rate <= MAX_RATE:
         raise UserError(f"--rate: {rate:g} is outside 0..{MAX_RATE:.0f} events per second")
@@ -49,6 +50,15 @@ def run(args: argparse.Namespace) -> int:
         args.endpoint_url = demo.endpoint
         args.region = "us-east-1"
         return _front_end(args, demo.world.log_groups if demo.world else [])
+
+
+def _require_demo_extra() -> None:
+    """The offline AWS is an extra: a bastion's install has no use for it."""
+    import importlib.util
+
+    if any(importlib.util.find_spec(name) is None for name in ("moto", "flask", "werkzeug")):
+        raise UserError("the demo needs the offline AWS, which this install does not have: "
+                        "pip install 'warroom[demo]'")
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from warroom.demo.operations import operation_of
+
 CONTROL_PATH = "/_warroom/faults"
 
 Environ = dict[str, Any]
@@ -33,6 +35,11 @@ class FaultConfig:
     delay: float = 0.0  # seconds, added to every matching call
     targets: list[str] = field(default_factory=list)  # substrings of X-Amz-Target or path
     seed: int | None = None
+    # IAM actions this identity may not call (`logs:FilterLogEvents`, or a bare operation):
+    # answered AccessDenied, as a policy without them would be.
+    deny: list[str] = field(default_factory=list)
+    # Credentials past their end: every call is answered ExpiredTokenException.
+    expired: bool = False
 
 
 class FaultInjector:
@@ -48,6 +55,16 @@ class FaultInjector:
             return self._control(environ, start_response)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         config = self.config
+        if config.expired:
+            self.counts["expired"] += 1
+            return _error(environ, start_response, 400, "ExpiredTokenException",
+                          "The security token included in the request is expired")
+        if config.deny:
+            service, operation = operation_of(environ)
+            if operation and (operation in config.deny or f"{service}:{operation}" in config.deny):
+                self.counts["denied"] += 1
+                return _error(environ, start_response, 400, "AccessDeniedException",
+                              f"User is not authorized to perform: {service}:{operation}")
         if config.targets and not any(t in target or t in environ.get("PATH_INFO", "")
                                       for t in config.targets):
             return self.app(environ, start_response)
@@ -98,7 +115,10 @@ def _error(environ: Environ, start_response: StartResponse, status: int, code: s
            message: str) -> Iterable[bytes]:
     """An error in the wire format of the caller's protocol."""
     reason = {400: "Bad Request", 500: "Internal Server Error"}[status]
-    if environ.get("HTTP_X_AMZ_TARGET"):  # AWS JSON 1.0/1.1 protocol
+    if environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor":  # e.g. CloudWatch
+        body = _cbor_map({"__type": code, "message": message})
+        headers = [("Content-Type", "application/cbor"), ("Smithy-Protocol", "rpc-v2-cbor")]
+    elif environ.get("HTTP_X_AMZ_TARGET"):  # AWS JSON 1.0/1.1 protocol
         body = json.dumps({"__type": code, "message": message}).encode()
         headers = [("Content-Type", "application/x-amz-json-1.1")]
     elif "json" in environ.get("CONTENT_TYPE", "") or environ.get("REQUEST_METHOD") == "GET":
@@ -110,3 +130,20 @@ def _error(environ: Environ, start_response: StartResponse, status: int, code: s
         headers = [("Content-Type", "text/xml")]
     start_response(f"{status} {reason}", [*headers, ("Content-Length", str(len(body)))])
     return [body]
+
+
+def _cbor_map(fields: dict[str, str]) -> bytes:
+    """A CBOR map of short text strings (all an error body needs; RFC 8949 major types 3, 5)."""
+    def head(major: int, length: int) -> bytes:
+        if length < 24:
+            return bytes([major << 5 | length])
+        if length < 256:
+            return bytes([major << 5 | 24, length])
+        return bytes([major << 5 | 25]) + length.to_bytes(2, "big")
+
+    out = bytearray(head(5, len(fields)))
+    for key, value in fields.items():
+        for text in (key, value):
+            raw = text.encode()
+            out += head(3, len(raw)) + raw
+    return bytes(out)
