@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from warroom.aws.scope import Scope, members, select
 from warroom.aws.session import AwsSession, explain
 from warroom.errors import UserError
 from warroom.incident.records import Resource
@@ -351,12 +352,20 @@ LISTERS: dict[str, Lister] = {
 
 
 async def discover(session: AwsSession, prefixes: Sequence[str] = (),
-                   services: Iterable[str] | None = None) -> Inventory:
+                   services: Iterable[str] | None = None, scope: Scope | None = None) -> Inventory:
     """List every service concurrently; failures become warnings.
 
-    Raises UserError only when every service failed, which means the session itself is
-    unusable (the endpoint went away, the credentials were revoked).
+    With a `scope` of stacks or tags, everything is listed and then only what they name
+    (and the prefixes) is kept. Raises UserError only when every service failed, which means
+    the session itself is unusable (the endpoint went away, the credentials were revoked).
     """
+    if scope is not None and scope.by_membership:
+        found, inventory = await asyncio.gather(members(session, scope), discover(session, (), services))
+        inventory.resources = select(inventory.resources, scope, found,
+                                     lambda name: name_matches(name, scope.prefixes))
+        inventory.warnings = [*found.warnings, *inventory.warnings]
+        return inventory
+    prefixes = scope.prefixes if scope is not None else prefixes
     names = list(services) if services is not None else list(LISTERS)
     results = await asyncio.gather(*(LISTERS[n](session, prefixes) for n in names),
                                    return_exceptions=True)

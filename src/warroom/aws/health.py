@@ -17,6 +17,7 @@ from warroom.aws.buildlogs import failed_build_logs
 from warroom.aws.discovery import Inventory, discover
 from warroom.aws.metrics import MetricFetcher, check_metrics, resource_captures
 from warroom.aws.probes import ProbeContext, run_probes
+from warroom.aws.scope import Scope
 from warroom.aws.session import AwsOptions, AwsSession
 from warroom.aws.stackevents import stacks_events
 from warroom.incident.records import Finding, Record, Resource
@@ -71,16 +72,17 @@ class Checker:
     """Runs every source once per `run_once` call over one long-lived session."""
 
     def __init__(self, session: AwsSession, catalog: Catalog, prefixes: Sequence[str] = (),
-                 stack_events_window: int = STACK_EVENTS_WINDOW) -> None:
+                 stack_events_window: int = STACK_EVENTS_WINDOW, scope: Scope | None = None) -> None:
         self.session = session
         self.catalog = catalog
-        self.prefixes = tuple(prefixes)
+        self.scope = scope or Scope(prefixes=tuple(prefixes))
+        self.prefixes = self.scope.prefixes
         self.stack_events_window = stack_events_window
         self.matcher = Matcher(catalog)
         self.fetcher = MetricFetcher(session)
 
     async def run_once(self) -> CheckResult:
-        inventory = await discover(self.session, self.prefixes)
+        inventory = await discover(self.session, scope=self.scope)
         now_ms = int(time.time() * 1000)
         ctx = ProbeContext(self.session, inventory, self.prefixes, self.fetcher, now_ms)
         (probe_findings, (metric_findings, metric_warnings), (stack_records, stack_warnings),

@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from warroom.aws.health import CheckResult
+    from warroom.aws.scope import Scope
     from warroom.playbook.catalog import Catalog
 
 MAX_PER_GROUP = 5  # findings shown per (playbook, resource) in text; --json shows all
@@ -23,9 +24,26 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     "logs, and print what is wrong. Exit 0 if nothing was found, 1 if something "
                     "was, 2 on error.")
     parser.add_argument("--json", action="store_true", help="one JSON object per finding")
-    parser.add_argument("--prefix", action="append", default=[], metavar="P",
-                        help="only resources whose name starts with P (repeatable)")
+    add_scope_options(parser)
     parser.set_defaults(func=run)
+
+
+def add_scope_options(parser: argparse.ArgumentParser) -> None:
+    """--prefix, --stack, --tag: the scope's criteria; a resource matching any is in scope."""
+    parser.add_argument("--prefix", action="append", default=[], metavar="P",
+                        help="resources whose name starts with P (repeatable)")
+    parser.add_argument("--stack", action="append", default=[], metavar="NAME",
+                        help="the resources of CloudFormation stack NAME, nested stacks included (repeatable)")
+    parser.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
+                        help="resources tagged KEY=VALUE (repeatable)")
+
+
+def scope_of(args: argparse.Namespace) -> Scope:
+    from warroom.aws.scope import Scope, parse_tag
+
+    return Scope(prefixes=tuple(getattr(args, "prefix", []) or ()),
+                 stacks=tuple(getattr(args, "stack", []) or ()),
+                 tags=tuple(parse_tag(t) for t in getattr(args, "tag", []) or ()))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     options = AwsOptions.from_args(args)
     catalog = load(args)
-    result = asyncio.run(_check(options, catalog, args.prefix))
+    result = asyncio.run(_check(options, catalog, scope_of(args)))
     for warning in result.warnings:
         from warroom.textout import inert
 
@@ -46,13 +64,13 @@ def run(args: argparse.Namespace) -> int:
     return 1 if result.findings else 0
 
 
-async def _check(options: object, catalog: Catalog, prefixes: list[str]) -> CheckResult:
+async def _check(options: object, catalog: Catalog, scope: Scope) -> CheckResult:
     from warroom.aws.health import Checker, preflight
     from warroom.aws.session import AwsSession
 
     await preflight(options)  # type: ignore[arg-type]
     async with AwsSession(options) as session:  # type: ignore[arg-type]
-        return await Checker(session, catalog, prefixes).run_once()
+        return await Checker(session, catalog, scope=scope).run_once()
 
 
 def print_json(result: CheckResult, out: IO[str]) -> None:
