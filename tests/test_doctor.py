@@ -69,3 +69,17 @@ def test_assumed_role_sessions_are_simulated_as_their_role() -> None:
     assert principal_arn("arn:aws:sts::123456789012:assumed-role/OnCall/alice") == \
         "arn:aws:iam::123456789012:role/OnCall"
     assert principal_arn("arn:aws:iam::123456789012:user/bob") == "arn:aws:iam::123456789012:user/bob"
+
+
+def test_demo_without_its_extra_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    from warroom import cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "moto" else real(name, *a))
+    assert cli.main(["demo"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pip install 'warroom[demo]'" in err[0]
