@@ -83,3 +83,17 @@ def test_demo_without_its_extra_says_how_to_get_it(monkeypatch: pytest.MonkeyPat
     assert cli.main(["demo"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "pip install 'warroom[demo]'" in err[0]
+
+
+async def test_a_denied_listing_is_one_warning_naming_the_action(moto: MotoServer) -> None:
+    from tests import awsseed as seed
+    from warroom.aws.discovery import discover
+    from warroom.aws.session import AwsOptions, AwsSession
+
+    seed.function(moto.endpoint, "still-listed")
+    moto.faults(deny=["dynamodb:ListTables"])
+    async with AwsSession(AwsOptions(endpoint_url=moto.endpoint, region="us-east-1")) as session:
+        inventory = await discover(session)
+    denied = [w for w in inventory.warnings if "denied" in w]
+    assert len(denied) == 1 and denied[0].startswith("dynamodb:ListTables denied")
+    assert any(r.name == "still-listed" for r in inventory.resources)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from warroom.aws.scope import Scope, members, select
-from warroom.aws.session import AwsSession, explain
+from warroom.aws.session import AwsSession, denied_action, explain
 from warroom.errors import UserError
 from warroom.incident.records import Resource
 
@@ -377,7 +377,11 @@ async def discover(session: AwsSession, prefixes: Sequence[str] = (),
                 raise result  # CancelledError, KeyboardInterrupt: not ours to swallow
             errors.append(result)
             inventory.failed.add(name)
-            inventory.warnings.append(f"{name}: {explain(result, session.options)}")
+            action = denied_action(result, name)
+            inventory.warnings.append(
+                f"{action} denied: {name} resources are not listed; the rest keeps working "
+                "(`warroom doctor` checks every permission)" if action else
+                f"{name}: {explain(result, session.options)}")
         else:
             inventory.resources.extend(result)
     if names and len(errors) == len(names):

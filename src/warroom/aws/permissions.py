@@ -13,12 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from warroom.aws.session import AwsSession, error_code
+from warroom.aws.session import DENIED_CODES, AwsSession, error_code
 
 PROBE_NAME = "warroom-doctor-probe-does-not-exist"
-
-DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
-                "AuthorizationError", "UnauthorizedAccess"}
 
 
 @dataclass(frozen=True, slots=True)

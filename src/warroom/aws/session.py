@@ -151,6 +151,20 @@ _CREDENTIAL_CODES = {
 _EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
 
 
+DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
+                "AuthorizationError", "UnauthorizedAccess"}
+# botocore client names whose IAM action prefix differs.
+_IAM_PREFIX = {"apigatewayv2": "apigateway", "resourcegroupstaggingapi": "tag"}
+
+
+def denied_action(exc: BaseException, service: str) -> str | None:
+    """The IAM action (`lambda:ListFunctions`) an AccessDenied error was about, else None."""
+    operation = getattr(exc, "operation_name", "")
+    if error_code(exc) not in DENIED_CODES or not operation:
+        return None
+    return f"{_IAM_PREFIX.get(service, service)}:{operation}"
+
+
 def error_code(exc: BaseException) -> str | None:
     response = getattr(exc, "response", None)
     if isinstance(response, dict):
@@ -184,8 +198,9 @@ def explain(exc: BaseException, options: AwsOptions | None = None) -> str:
     if code in _CREDENTIAL_CODES:
         return (f"AWS rejected the credentials ({code}): check the access key and secret, "
                 "or the profile, with `aws sts get-caller-identity`")
-    if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
-        return f"access denied: {_message(exc)}"
+    if code in DENIED_CODES:
+        operation = getattr(exc, "operation_name", "")
+        return f"access denied{f' to {operation}' if operation else ''}: {_message(exc)}"
     if code:
         return f"{code}: {_message(exc)}"
     return str(exc) or type(exc).__name__
