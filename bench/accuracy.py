@@ -7,16 +7,19 @@ directory (held-out layout: `<id>.tsv` + `ordinary.txt`) or under `symptoms/` an
 
 Prints per-playbook hits/misses (with the missed lines and what matched them instead),
 overall top-match accuracy and the ordinary false-positive rate (with the flagged lines).
+For a held-out round it also prints the accuracy by kind of source (lines quoted from a page,
+written from a tool's `template:`, or `synthetic:`) and the sources themselves; the figures
+measured before tuning on the round are in its README.md.
 
 Run: .venv/bin/python bench/accuracy.py [DIR ...] [--quiet] [--engine auto|python|hyperscan]
-(default DIR: tests/corpus)
+(default: tests/corpus and every held-out round under tests/corpus/heldout/)
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,27 +33,36 @@ def _rows(path: Path) -> list[tuple[int, str]]:
             if row.strip() and not row.startswith("#")]
 
 
-def load_corpus(directory: Path) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
-    """(playbook, where, line) symptom samples and (where, line) ordinary lines."""
+def load_corpus(directory: Path) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str]]]:
+    """(playbook, where, line, source) symptom samples and (where, line) ordinary lines."""
     sym_dir = directory / "symptoms" if (directory / "symptoms").is_dir() else directory
     ord_dir = directory / "ordinary" if (directory / "ordinary").is_dir() else directory
     samples = []
     for path in sorted(sym_dir.glob("*.tsv")):
         for n, row in _rows(path):
-            _source, _, line = row.partition("\t")
-            samples.append((path.stem, f"{path.name}:{n}", line))
+            source, _, line = row.partition("\t")
+            samples.append((path.stem, f"{path.name}:{n}", line, source))
     ordinary = [(f"{path.name}:{n}", row) for path in sorted(ord_dir.glob("*.txt"))
                 for n, row in _rows(path)]
     return samples, ordinary
 
 
+def source_kind(source: str) -> str:
+    """`synthetic`, `template` (written in a tool's shape) or `quoted` (from a page or issue)."""
+    head = source.split(":", 1)[0]
+    return head if head in ("synthetic", "template") else "quoted"
+
+
 def evaluate(matcher: Matcher, directory: Path, quiet: bool = False) -> tuple[float, float]:
     samples, ordinary = load_corpus(directory)
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     misses: dict[str, list[str]] = defaultdict(list)
-    for playbook, where, line in samples:
+    for playbook, where, line, source in samples:
         found = matcher.match(line)
-        if found and found[0].playbook == playbook:
+        hit = bool(found) and found[0].playbook == playbook
+        by_kind[source_kind(source)][0 if hit else 1] += 1
+        if hit:
             per[playbook][0] += 1
         else:
             per[playbook][1] += 1
@@ -78,12 +90,35 @@ def evaluate(matcher: Matcher, directory: Path, quiet: bool = False) -> tuple[fl
     if not quiet:
         for f in flagged:
             print(f)
+    if not (directory / "symptoms").is_dir():
+        report_sources(samples, by_kind, quiet)
+        notes = directory / "README.md"
+        if notes.is_file():  # the figures measured before the round was tuned on
+            print("  before tuning (README.md):")
+            for row in notes.read_text(encoding="utf-8").splitlines():
+                if row.startswith("    "):
+                    print(f"  {row}")
     return acc, fpr
+
+
+def report_sources(samples: list[tuple[str, str, str, str]], by_kind: dict[str, list[int]],
+                   quiet: bool) -> None:
+    """A held-out round's accuracy by kind of source, then each source with its row count."""
+    for kind in sorted(by_kind):
+        hit, miss = by_kind[kind]
+        print(f"  {kind + ' lines:':16} {hit}/{hit + miss} right ({hit / (hit + miss):.1%})")
+    sources = Counter(source for *_, source in samples)
+    print(f"  sources: {len(sources)}")
+    if not quiet:
+        for source, rows in sorted(sources.items()):
+            print(f"    {rows:3}  {source}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dirs", nargs="*", type=Path, default=[ROOT / "tests" / "corpus"])
+    corpus = ROOT / "tests" / "corpus"
+    rounds = sorted(p for p in (corpus / "heldout").glob("*") if p.is_dir())
+    parser.add_argument("dirs", nargs="*", type=Path, default=[corpus, *rounds])
     parser.add_argument("--quiet", action="store_true", help="counts only, no missed lines")
     parser.add_argument("--engine", default="auto", choices=["auto", "python", "hyperscan"])
     args = parser.parse_args()

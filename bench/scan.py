@@ -1,13 +1,18 @@
 """Benchmark `warroom scan` against GNU `grep -E -c -f` on the same 1,000,000-line log.
 
-Prints the wall time of each (best of --repeat runs), lines/s, and warroom's ratio to grep.
+First its start-up alone, on three lines, with a cold and a warm matcher cache. Then it
+prints the wall time of each (best of --repeat runs), lines/s, and warroom's ratio to grep.
 The log is realistic Lambda/API/CodeBuild traffic with 0.1-1 % symptom lines taken from
-the labelled corpus. Run: .venv/bin/python bench/scan.py [--lines N] [--share 0.005]
+the labelled corpus. Then the matcher's time on one 256 KiB line: ordinary log text, and
+the worst of ~4,000 hostile lines built from every pattern's examples (tests/adversarial.py).
+Run: .venv/bin/python bench/scan.py [--lines N] [--share 0.005] [--skip-startup] [--skip-log] [--skip-long]
 """
 
 from __future__ import annotations
 
 import argparse
+import heapq
+import os
 import random
 import re
 import shutil
@@ -83,10 +88,13 @@ _ERE = [(re.compile(r"\(\?P<\w+>"), "("), (re.compile(r"\(\?:"), "("), (re.compi
 
 
 def grep_patterns(path: Path) -> int:
-    """The playbooks' patterns translated to POSIX ERE; ones grep rejects are left out."""
+    """The playbooks' patterns translated to POSIX ERE; ones grep rejects, and ones with an
+    `unless` or `compare` grep cannot apply, are left out."""
     kept = []
     for playbook in load_catalog():
         for symptom in playbook.text_symptoms:
+            if symptom.unless or symptom.compare:
+                continue
             ere = symptom.pattern
             for rx, rep in _ERE:
                 ere = rx.sub(rep, ere)
@@ -122,6 +130,64 @@ def best_time(cmd: list[str], repeat: int) -> tuple[float, str]:
     return best, out
 
 
+def plain_long_line(size: int, seed: int) -> str:
+    """Ordinary log text (the background lines, space-joined) of `size` characters."""
+    rng = random.Random(seed)
+    parts, total = [], 0
+    while total < size:
+        parts.append(background(rng))
+        total += len(parts[-1]) + 1
+    return " ".join(parts)[:size]
+
+
+def long_line_figures(repeat: int, seed: int) -> None:
+    """The matcher (`scan`'s block path, in process) on one 256 KiB line: plain vs hostile.
+
+    CPU time of this process, so that other work on a shared machine does not count; a
+    line's figure is its best of several runs spread over the measurement.
+    """
+    from tests.adversarial import SIZE, Hostile, hostile_lines
+    from warroom.playbook.matcher import Matcher
+
+    catalog = load_catalog()
+    matcher = Matcher(catalog)
+
+    def cost(line: str) -> float:
+        data = line.encode("utf-8")
+        start = time.process_time()
+        for _found in matcher.scan(data):
+            pass
+        return time.process_time() - start
+
+    count = 0
+
+    def first_pass(hostile: Hostile) -> float:
+        nonlocal count
+        count += 1
+        return cost(hostile.line)
+
+    # One timing each picks the suspects; they and the plain line are then timed again in
+    # rounds, best of N, so that a hiccup is not reported as the worst line.
+    suspects = [(h.line, f"{h.family}: {h.source}")
+                for h in heapq.nlargest(12, hostile_lines(catalog), key=first_pass)]
+    lines = [(plain_long_line(SIZE, seed), "plain"), *suspects]
+    best = [float("inf")] * len(lines)
+    rounds = max(repeat, 5)
+    for _ in range(rounds):
+        for i, (line, _) in enumerate(lines):
+            best[i] = min(best[i], cost(line))
+    plain = best[0]
+    timed = sorted(zip(best[1:], (name for _, name in suspects), strict=True), reverse=True)
+    worst, name = timed[0]
+    print(f"\none {SIZE >> 10} KiB line, matcher only ({matcher.engine} prefilter, RE2), "
+          f"CPU time, best of {rounds}:")
+    print(f"  plain (ordinary log text)        {plain * 1e3:8.2f} ms")
+    print(f"  worst of {count:,} hostile lines    {worst * 1e3:8.2f} ms  "
+          f"{worst / plain:5.1f}x plain  ({name})")
+    for t, name in timed[1:4]:
+        print(f"    next: {t * 1e3:8.2f} ms  ({name})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -130,7 +196,50 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--with-python", action="store_true",
                         help="also time the pure-Python fallback engine (slow)")
+    parser.add_argument("--skip-startup", action="store_true", help="skip the start-up figures")
+    parser.add_argument("--skip-log", action="store_true", help="skip the N-line log figures")
+    parser.add_argument("--skip-long", action="store_true", help="skip the 256 KiB line figures")
     args = parser.parse_args()
+    if not args.skip_startup:
+        startup_figures(max(args.repeat, 5))
+    if not args.skip_log:
+        log_figures(args)
+    if not args.skip_long:
+        long_line_figures(args.repeat, args.seed)
+
+
+def startup_figures(repeat: int) -> None:
+    """`warroom scan` on three lines, as a subprocess: with no matcher cache (every run
+    loads the playbooks and compiles) and with a warm one. Bytecode is cached as after an
+    install (in a temporary PYTHONPYCACHEPREFIX), whatever PYTHONDONTWRITEBYTECODE says."""
+    lines = "START RequestId: 1\n2024-05-01T10:15:32Z 3f9c Task timed out after 30.03 seconds\nEND\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp) / "cache"
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env.update(XDG_CACHE_HOME=str(cache), PYTHONPYCACHEPREFIX=str(Path(tmp) / "pyc"))
+
+        def run(cold: bool) -> tuple[float, float]:
+            if cold:
+                shutil.rmtree(cache, ignore_errors=True)
+            before = os.times()
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "warroom", "scan"], input=lines.encode(), env=env,
+                           stdout=subprocess.DEVNULL, check=True)
+            wall = time.perf_counter() - start
+            after = os.times()
+            cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+            return wall, cpu
+
+        run(cold=True)  # writes the bytecode
+        print(f"start-up, `warroom scan` on 3 lines, best of {repeat} (wall / CPU seconds):")
+        for name, cold in (("cold cache (builds it)", True), ("warm cache", False)):
+            times = [run(cold) for _ in range(repeat)]
+            print(f"  {name:24} {min(w for w, _ in times):6.3f} s  / {min(c for _, c in times):6.3f} s")
+        print()
+
+
+def log_figures(args: argparse.Namespace) -> None:
+    """`warroom scan` and grep on the same generated log, as subprocesses."""
     if not shutil.which("grep"):
         sys.exit("GNU grep is needed for the reference run")
     warroom = [sys.executable, "-m", "warroom", "scan"]
@@ -151,12 +260,29 @@ def main() -> None:
             t, out = best_time([*warroom, "--engine", engine, "--json", str(log)],
                                args.repeat if engine == "hyperscan" else 1)
             results.append((f"warroom scan ({engine})", t, str(out.count("\n"))))
-        t, _ = best_time([*warroom, "--json", "/dev/null"], args.repeat)
-        results.append(("warroom start-up only", t, "0"))
         print(f"{'':28} {'seconds':>8} {'lines/s':>12} {'matched':>8} {'x grep':>7}")
         for name, t, matched in results:
             print(f"{name:28} {t:8.3f} {args.lines / t:12,.0f} {matched:>8} {t / g_time:7.2f}")
         print("* lines containing any required literal: a lower bound on the work, not a result")
+        matcher_cpu(log, args.repeat)
+
+
+def matcher_cpu(log: Path, repeat: int) -> None:
+    """The matcher alone on the same log, in process: CPU time, which other work on a
+    shared machine does not inflate as it does the wall times above."""
+    from warroom.playbook.matcher import Matcher
+    from warroom.scan import blocks
+
+    matcher = Matcher(load_catalog())
+    best, found = float("inf"), 0
+    for _ in range(repeat):
+        start, found = time.process_time(), 0
+        with log.open("rb") as stream:
+            for data in blocks(stream):
+                found += sum(1 for _ in matcher.scan(data))
+        best = min(best, time.process_time() - start)
+    print(f"matcher in process ({matcher.engine} prefilter, RE2): {best:.3f} s CPU, "
+          f"{found:,} lines matched, best of {repeat}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ from warroom.demo.server import OFFLINE_ENV, MotoServer
 
 @pytest.fixture(autouse=True)
 def offline_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Dummy credentials and no shared config, so no test can reach a real account."""
+    """Dummy credentials and no shared config, so no test can reach a real account; and
+    XDG directories of its own, so a developer's config.toml or audit trail changes nothing."""
     for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "WARROOM_PLAYBOOKS"):
         monkeypatch.delenv(key, raising=False)
     for key, value in OFFLINE_ENV.items():
@@ -19,6 +20,9 @@ def offline_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Te
     home = tmp_path_factory.mktemp("aws-home")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "credentials"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / "xdg-state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg-cache"))
 
 
 @pytest.fixture(scope="session")

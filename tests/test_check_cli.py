@@ -88,8 +88,8 @@ def test_findings_exit_1_as_text_and_json(moto: MotoServer, playbooks: Path) -> 
     findings = [json.loads(line) for line in as_json.stdout.splitlines()]
     mine = {(f["playbook"], f["resource"], f["kind"]) for f in findings if f["playbook"].startswith("cli-")}
     assert mine == {("cli-tracing", "cli-untraced", "probe"), ("cli-lock", "cli-locks", "probe")}
-    assert all(set(f) == {"playbook", "resource", "resource_kind", "evidence", "time", "kind", "captures"}
-               for f in findings)
+    assert all(set(f) == {"playbook", "resource", "resource_kind", "region", "evidence", "time", "kind",
+                          "captures"} and f["region"] == "us-east-1" for f in findings)
     # Text and JSON report the same findings (the built-in playbooks add their own).
     summary = text.stdout.rstrip().splitlines()[-1]
     assert summary.startswith(f"{len(findings)} findings from ") and "on 3 resources" in summary

@@ -69,3 +69,26 @@ def test_a_broken_file_is_one_line_naming_file_and_line(tmp_path: Path, text: st
 def test_no_file_is_no_settings(tmp_path: Path) -> None:
     s = build(args(), {}, tmp_path / "absent.toml")
     assert not s.read_only and s.scope.prefixes == () and s.regions == ()
+
+
+def test_a_scope_on_the_command_line_replaces_the_profiles_default_one(tmp_path: Path) -> None:
+    path = write(tmp_path, FILE)
+    s = build(args(profile="prod", prefix=["pay-"]), {}, path)
+    assert s.scope.prefixes == ("pay-",) and s.scope.stacks == () and s.scope.tags == ()
+
+
+def test_regions_given_twice_are_read_once_and_playbook_dirs_layer_file_then_command_line(
+        tmp_path: Path) -> None:
+    path = write(tmp_path, 'playbooks = ["team", "shared"]\n')
+    s = build(args(region=["us-east-1", "eu-west-1,us-east-1"], playbooks=["mine"]), {}, path)
+    assert s.regions == ("us-east-1", "eu-west-1")
+    assert s.playbook_dirs == ("team", "shared", "mine")  # later ones win
+    assert [o.region for o in s.regional()] == ["us-east-1", "eu-west-1"]
+    assert [o.region for o in build(args(), {}, path).regional()] == [None]  # the profile's own
+
+
+def test_the_readme_example_is_a_valid_config_file(tmp_path: Path) -> None:
+    readme = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text(encoding="utf-8")
+    path = write(tmp_path, readme.split("```toml\n", 1)[1].split("```", 1)[0])
+    prod = build(args(profile="prod"), {}, path)
+    assert prod.read_only and prod.regions == ("us-east-1", "eu-west-1") and prod.scope.stacks == ("payments",)

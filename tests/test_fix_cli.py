@@ -103,10 +103,12 @@ def test_read_only_refuses_first_and_exits_1(moto, env, tmp_path: Path) -> None:
 def test_destructive_step_with_yes_needs_the_name_on_the_command_line(moto, env) -> None:
     seed_lock(moto.endpoint, lock_id="worker-7")
     args = ["--playbooks", str(FIXTURES), "fix", "test-lock-stuck", "--resource", "test-locks", "--yes"]
-    # lock_id typed at the prompt, not given: --yes does not confirm; a wrong name skips.
-    done = warroom(env, *args, stdin="worker-7\nnope\n", endpoint=moto.endpoint)
-    assert "--yes does not confirm a destructive step unless --param lock_id=... is given" in done.stdout
-    assert lock_exists(moto.endpoint) and done.returncode == 0
+    # lock_id not given: with --yes nobody is asked, so one line names the --param to give.
+    done = warroom(env, *args, stdin="worker-7\n", endpoint=moto.endpoint)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "warroom: test-lock-stuck needs lock_id (Lock item key): give --param lock_id=VALUE"]
+    assert lock_exists(moto.endpoint)
     done = warroom(env, *args, "--param", "lock_id=worker-7", endpoint=moto.endpoint)
     assert done.returncode == 0, done.stdout + done.stderr
     assert not lock_exists(moto.endpoint)
@@ -141,8 +143,21 @@ def test_secret_typed_on_stdin_is_never_printed_or_logged(moto, env, tmp_path: P
     (["fix", "lambda-timeout", "--param", "oops"], "warroom: bad --param 'oops': expected NAME=VALUE"),
     (["fix", "lambda-timeout", "--param", "nope=1"], "warroom: bad --param 'nope': not a parameter"),
     (["fix", "lambda-timeout", "--param", "new_timeout=9999"], "warroom: bad --param new_timeout: 9999 is above"),
+    (["fix", "lambda-timeout", "--resource", "fn;id"],
+     "warroom: bad --resource function: 'fn;id' is not a Lambda function name"),
+    (["fix", "dynamodb-lock-stuck", "--param", "table=$(id)"],
+     "warroom: bad --param table: '$(id)' is not a DynamoDB table name"),
 ])
 def test_bad_input_is_one_line_and_exit_2(env, args: list[str], message: str) -> None:
     done = warroom(env, *args)
     assert done.returncode == 2 and done.stderr.startswith(message) and done.stderr.count("\n") == 1
     assert done.stdout == ""
+
+
+def test_closed_input_at_a_prompt_stops_the_run_and_is_audited(moto, env, tmp_path: Path) -> None:
+    seed_function(moto.endpoint, FN, timeout=3)
+    done = warroom(env, "fix", "lambda-timeout", "--resource", FN, stdin="", endpoint=moto.endpoint)
+    assert done.returncode == 1 and "stopped (input closed)" in done.stdout
+    assert function_timeout(moto.endpoint, FN) == 3
+    aborted = [r for r in audit_records(tmp_path) if r["kind"] == "aborted"]
+    assert [(r["reason"], r["step_number"]) for r in aborted] == [("input closed", 1)]

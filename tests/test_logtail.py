@@ -205,35 +205,32 @@ async def test_a_spec_that_matches_nothing_is_reported_and_awaited(moto: MotoSer
     assert [r.message for r in records] == ["finally"]
 
 
-async def test_live_tail_one_snapshot_then_close_falls_back_to_polling(moto: MotoServer) -> None:
+async def test_live_tail_refused_is_said_once_and_polling_carries_on(moto: MotoServer) -> None:
     logs = logs_client(moto)
     logs.create_log_group(logGroupName="g")
     logs.create_log_stream(logGroupName="g", logStreamName="s")
-    tail = LogTail(AwsOptions(endpoint_url=moto.endpoint, region="us-east-1"), ["g"], None,
-                   fast_options(live_tail=None))
+    moto.faults(deny=["logs:StartLiveTail"])
+    tail = LogTail(AwsOptions(endpoint_url=moto.endpoint, region="us-east-1"), ["g"], None, fast_options())
+    notices: list[str] = []
+    tail.on_notice = notices.append
+    wrote = False
+
+    def done(records: list[Record]) -> bool:
+        nonlocal wrote
+        if notices and not wrote:  # refused: only polling can bring this one
+            wrote = True
+            logs.put_log_events(logGroupName="g", logStreamName="s",
+                                logEvents=[{"timestamp": now_ms(), "message": "polled"}])
+        return bool(records)
+
     async with tail:
-        await tail.start()
-
-        def done(records: list[Record]) -> bool:
-            if tail.pacer.stats.by_api.get("StartLiveTail") and not records and tail._live == "off":
-                if not getattr(done, "wrote", False):
-                    done.wrote = True  # type: ignore[attr-defined]
-                    logs.put_log_events(logGroupName="g", logStreamName="s",
-                                        logEvents=[{"timestamp": now_ms(), "message": "polled"}])
-            return bool(records)
-
-        async def writer() -> None:
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and not getattr(done, "wrote", False):
-                done([])
-                await asyncio.sleep(0.02)  # polling a condition, not synchronising on time
-
-        write_task = asyncio.create_task(writer())
         records = await collect(tail, done, timeout=30)
-        await write_task
+        stats = tail.stats()
+    moto.faults()
     assert [r.message for r in records] == ["polled"]
-    assert tail.pacer.stats.by_api["StartLiveTail"] >= 1
-    assert tail.stats().mode == "poll"
+    assert len(notices) == 1 and "AccessDeniedException" in notices[0]
+    assert tail.pacer.stats.by_api["StartLiveTail"] == 1
+    assert stats.mode == "poll" and stats.live_refused == notices[0]
 
 
 async def test_startup_errors_are_one_line(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -284,13 +281,17 @@ def plan_writes(start: int, seed: int = 7) -> list[tuple[str, str, list[dict[str
     return calls
 
 
-async def test_fifty_thousand_events_under_faults_arrive_exactly_once(moto: MotoServer) -> None:
+@pytest.mark.parametrize("live", [False, True], ids=["polling", "live-tail"])
+async def test_fifty_thousand_events_under_faults_arrive_exactly_once(moto: MotoServer, live: bool) -> None:
+    """Polling alone, or Live Tail (sampled: 500 of each second's thousands) with
+    FilterLogEvents backfilling what the samples left out, through the same faults."""
     logs = logs_client(moto)
     for group in GROUPS:
         logs.create_log_group(logGroupName=group)
     tail = LogTail(AwsOptions(endpoint_url=moto.endpoint, region="us-east-1"),
                    ["/aws/lambda/bos-dev", "/aws/lambda/kiro-*"], None,
-                   fast_options(late_every=0.5, late_window=5.0, since_ms=now_ms() - 10_000))
+                   fast_options(late_every=0.5, late_window=5.0, since_ms=now_ms() - 10_000,
+                                live_tail=live))
     before = moto.faults(throttle=0.2, error=0.1, drop=0.05,
                 targets=["Logs_20140328.FilterLogEvents", "Logs_20140328.DescribeLogGroups"], seed=1)["counts"]
     async with tail:
@@ -309,13 +310,19 @@ async def test_fifty_thousand_events_under_faults_arrive_exactly_once(moto: Moto
         polls_at_full: list[int] = []
 
         def done(records: list[Record]) -> bool:
-            # Once everything has arrived, watch several more polls of every group so
-            # that a repeat would have had the chance to show up.
+            # Once everything has arrived, watch several more polls of every group (or
+            # session updates, with nothing left to backfill) so that a repeat would have
+            # had the chance to show up.
             if len(records) >= TOTAL and writer.done():
-                polls = tail.pacer.stats.by_api.get("FilterLogEvents", 0)
+                if live and (tail.live is None or tail.stats().backfilling):
+                    return False
+                if live:  # one session holds the three groups
+                    polls, more = tail.live.stats.updates if tail.live else 0, 3
+                else:
+                    polls, more = tail.pacer.stats.by_api.get("FilterLogEvents", 0), 10 * len(GROUPS)
                 if not polls_at_full:
                     polls_at_full.append(polls)
-                return polls >= polls_at_full[0] + 10 * len(GROUPS)
+                return polls >= polls_at_full[0] + more
             return False
 
         records = await collect(tail, done, timeout=90)
@@ -334,8 +341,14 @@ async def test_fifty_thousand_events_under_faults_arrive_exactly_once(moto: Moto
     assert all(counts.get(k, 0) > before.get(k, 0) for k in ("throttled", "errors", "dropped"))
     assert stats.throttled > 0 and stats.errors > 0 and stats.reconnects > 0
     assert stats.events == TOTAL
-    # Memory stayed bounded: only a window of ids is remembered, not all 50,000.
-    assert stats.remembered_ids < TOTAL
+    if live:  # the samples really left events out, and the backfill brought them
+        assert tail.live is not None and tail.live.stats.sampled_updates > 0
+        assert 0 < stats.live_events < TOTAL
+    # Memory stayed bounded: only a window of ids is remembered, not all 50,000. (Live Tail
+    # keeps every id of a sampled second until its backfill has run, so only polling is held
+    # to this here; the eviction itself is tested on `Seen` above.)
+    if not live:
+        assert stats.remembered_ids < TOTAL
 
 
 # -- cheaper reads, same deliveries --------------------------------------------------------
@@ -371,7 +384,7 @@ async def test_a_late_event_a_narrowed_head_poll_skips_is_swept_exactly_once(mot
         {"timestamp": base + i * 10 // 3, "message": f"dense {i}"} for i in range(900)])  # 300/s, 3 s
     # Sweeps only when called below; a page of 100 makes 300 events/s a busy group.
     tail = LogTail(AwsOptions(endpoint_url=moto.endpoint, region="us-east-1"), ["busy"], None,
-                   fast_options(since_ms=base - 1_000, page_limit=100, overlap=1.0, min_overlap=0.05,
+                   fast_options(since_ms=base - 1_000, merge_since=False, page_limit=100, overlap=1.0, min_overlap=0.05,
                                 late_window=1.5, late_every=3600))
 
     def drain() -> list[Record]:

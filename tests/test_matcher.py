@@ -8,7 +8,7 @@ import pytest
 
 from tests.corpus import ordinary_lines, symptom_samples
 from warroom.playbook.catalog import load_catalog
-from warroom.playbook.literals import required_literals
+from warroom.playbook.literals import conjuncts, required_literals
 from warroom.playbook.matcher import Matcher
 
 hyperscan = pytest.importorskip("hyperscan")
@@ -105,3 +105,11 @@ def test_match_many_equals_match_one_by_one(matcher: Matcher) -> None:
 def test_empty_catalog_matches_nothing() -> None:
     assert Matcher([]).match("Task timed out after 3 seconds") == []
     assert Matcher([]).match_many(["x"]) == [[]]
+
+
+def test_an_alternation_of_both_orders_requires_both_literals() -> None:
+    # How a lookahead for co-occurrence is written for RE2; the prefilter needs both.
+    found, _ = conjuncts(r'"routeKey".*"status":50|"status":50.*"routeKey"')
+    assert {frozenset({'routeKey"'}), frozenset({'status":50'})} <= set(found)  # `"` factored out
+    found, _ = conjuncts(r"(?:abc|xyz)(?:defg)+")
+    assert set(found) == {frozenset({"abc", "xyz"}), frozenset({"defg"})}

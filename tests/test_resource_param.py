@@ -1,7 +1,7 @@
 """A selected resource fills only the playbook parameter declared for its kind."""
 
 from warroom.playbook.catalog import load_catalog
-from warroom.tui.diagnose import params_for
+from warroom.runner.diagnose import params_for
 
 
 def test_resource_fills_the_parameter_of_its_kind() -> None:
@@ -21,3 +21,28 @@ def test_unknown_kind_falls_back_to_the_first_resource_parameter() -> None:
     playbook = load_catalog().get("lambda-timeout")
     assert playbook.resource_param("").name == "function"
     assert playbook.resource_param("bucket") is None
+
+
+def test_an_api_fills_the_function_of_the_route_its_access_log_line_names() -> None:
+    from warroom.incident.attribution import resource_captures
+    from warroom.incident.records import Resource
+    from warroom.playbook.catalog import load_catalog
+
+    oom = load_catalog([]).get("lambda-out-of-memory")
+    api = Resource("api", "shop-api", attributes={"ApiId": "a1b2c3d4e5", "Routes": {
+        "GET /orders": "orders-fn", "GET /orders/{id}": "order-fn", "POST /pay": "pay-fn"}})
+    line = '{"routeKey":"GET /orders/{id}","status":"502"}'
+    assert resource_captures(oom, api, line)["function"] == "order-fn"  # the longest quoted key
+    assert "function" not in resource_captures(oom, api, '{"routeKey":"GET /nowhere"}')
+    single = Resource("api", "one", attributes={"Routes": {"GET /a": "fn", "GET /b": "fn"}})
+    assert resource_captures(oom, single)["function"] == "fn"
+
+
+def test_a_function_fills_its_execution_role() -> None:
+    from warroom.incident.attribution import resource_captures
+    from warroom.incident.records import Resource
+    from warroom.playbook.catalog import load_catalog
+
+    xray = load_catalog([]).get("xray-tracing-missing")
+    fn = Resource("function", "orders-fn", attributes={"Role": "arn:aws:iam::123456789012:role/svc/orders-role"})
+    assert resource_captures(xray, fn) == {"function": "orders-fn", "role": "orders-role"}

@@ -72,12 +72,12 @@ async def test_edit_at_confirm_plans_the_step_again(moto) -> None:
     assert function_timeout(moto.endpoint, FN) == 90
 
 
-async def test_missing_parameter_is_asked_with_its_default(moto) -> None:
+async def test_missing_parameter_is_asked_with_no_guessed_default(moto) -> None:
     seed_function(moto.endpoint, "other-fn")
     user = ScriptedUser(inputs={"function": ["other-fn"], "new_timeout": [""]}, confirms=[True],
                         manual=[False, False])
     await run("lambda-timeout", user, moto.endpoint)
-    assert user.asked("ask_input")[0] == ("function", FN, None)
+    assert user.asked("ask_input")[0] == ("function", None, None)  # no account's name offered
     assert function_timeout(moto.endpoint, "other-fn") == 60  # empty answer: the default
 
 
@@ -235,7 +235,8 @@ async def test_dry_run_calls_nothing_and_asks_nothing(moto, tmp_path: Path) -> N
     seed_function(moto.endpoint, FN, timeout=3)
     user = ScriptedUser()
     audit = tmp_path / "audit.jsonl"
-    _, result = await run("lambda-timeout", user, moto.endpoint, audit, dry_run=True)
+    _, result = await run("lambda-timeout", user, moto.endpoint, audit, dry_run=True,
+                          values={"function": FN})
     assert [k for k, _ in user.log] == ["event:planned"] * 4
     assert result.fix[0].plan.params == {"FunctionName": FN, "Timeout": 60}
     assert result.fix[0].plan.unresolved == ("current_timeout",) and not result.fix[0].plan.problems

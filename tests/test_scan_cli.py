@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -91,3 +92,63 @@ def test_broken_user_playbook_is_reported_and_skipped(tmp_path: Path) -> None:
                             input=TIMEOUT_LINE.encode(), capture_output=True, timeout=60)
     assert result.returncode == 0
     assert "bad.yaml:" in result.stderr.decode() and "YAML syntax" in result.stderr.decode()
+
+
+def explain_fixture(tmp_path: Path) -> Path:
+    """Three playbooks of one user directory that all match `zorblax failed hard`."""
+    from tests.test_scan_cache import user_playbook
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    user_playbook(mine, "zorb-high", "zorblax failed hard", priority=70)
+    user_playbook(mine, "zorb-low", "zorblax (?P<what>failed)", priority=40)
+    user_playbook(mine, "zorb-short", "failed hard", priority=70)
+    return mine
+
+
+def test_explain_shows_every_pattern_and_why_it_lost(tmp_path: Path) -> None:
+    mine = explain_fixture(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "warroom", "--playbooks", str(mine), "scan", "--explain"],
+                            input=b"ok\nthe zorblax failed hard today\n", capture_output=True, timeout=60,
+                            cwd=tmp_path)
+    out = result.stdout.decode().splitlines()
+    assert result.returncode == 0, result.stderr
+    start = out.index("  → zorb-high: zorb-high title  (also: zorb-short, zorb-low)")
+    assert out[start - 1] == "2: the zorblax failed hard today"
+    assert out[start + 1:start + 7] == [
+        "    chosen zorb-high  mine/zorb-high.yaml:8  priority 70  columns 5-23",
+        "           pattern: zorblax failed hard",
+        "    lower  zorb-short  mine/zorb-short.yaml:8  priority 70  columns 13-23"
+        "  (same priority, shorter match: 11 < 19 characters)",
+        "           pattern: failed hard",
+        "    lower  zorb-low  mine/zorb-low.yaml:8  priority 40  columns 5-18  (lower priority: 40 < 70)",
+        "           pattern: zorblax (?P<what>failed)",
+    ]
+
+
+def test_explain_as_json(tmp_path: Path) -> None:
+    mine = explain_fixture(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "warroom", "--playbooks", str(mine), "scan", "--explain",
+                             "--json"], input=b"zorblax failed hard\n", capture_output=True, timeout=60,
+                            cwd=tmp_path)
+    (record,) = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [(e["playbook"], e["chosen"]) for e in record["explain"]] == [
+        ("zorb-high", True), ("zorb-short", False), ("zorb-low", False)]
+    assert record["explain"][2] == {"playbook": "zorb-low", "file": "mine/zorb-low.yaml", "line": 8,
+                                    "pattern": "zorblax (?P<what>failed)", "priority": 40,
+                                    "start": 0, "end": 14, "chosen": False}
+
+
+def test_explain_names_the_chosen_playbooks_other_patterns() -> None:
+    from warroom.playbook.catalog import load_catalog
+    from warroom.playbook.matcher import Matcher
+    from warroom.scan import Printer
+
+    matcher = Matcher(load_catalog())
+    line = "REPORT RequestId: 3f9c Duration: 30000.00 ms Status: timeout Task timed out after 30.00 seconds"
+    found = matcher.explain(line)
+    assert [m.playbook for m, _ in found[:2]] == ["lambda-timeout", "lambda-timeout"]
+    assert found[0][0] == matcher.match(line)[0]
+    out = io.StringIO()
+    Printer(out, as_json=False, show_file=False, explain=matcher).line("-", 1, line, matcher.match(line))
+    assert "(another pattern of the same playbook)" in out.getvalue()

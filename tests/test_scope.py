@@ -99,3 +99,14 @@ def test_check_takes_stack_and_tag(moto: MotoServer) -> None:
     assert "resource" in result.stdout
     assert_one_line_error(warroom("check", "--tag", "novalue", env={"AWS_ENDPOINT_URL": moto.endpoint}),
                           "--tag", "KEY=VALUE")
+
+
+async def test_the_console_follows_only_the_scope_log_groups(moto: MotoServer) -> None:
+    from warroom.tui.sources import scope_log_groups
+
+    seed_stacks(moto.endpoint)
+    async with AwsSession(AwsOptions(endpoint_url=moto.endpoint, region="us-east-1")) as session:
+        by_stack = await scope_log_groups(session, Scope(stacks=("payments",)))
+        by_tag = await scope_log_groups(session, Scope(tags=(("app", "payments"),)))
+    assert by_stack == ("/app/payments",)
+    assert "/aws/lambda/tagged-fn" in by_tag and "/aws/lambda/other-fn" not in by_tag

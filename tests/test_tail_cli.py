@@ -166,3 +166,92 @@ def test_follow_waits_for_a_missing_group_then_ctrl_c_exits_0(moto: MotoServer) 
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def _follow(moto: MotoServer, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "warroom", "--endpoint-url", moto.endpoint, "--region", "us-east-1",
+         "tail", "--json", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_tail_says_when_its_endpoint_stops_answering_and_when_it_answers_again(moto: MotoServer) -> None:
+    logs, _ = seed(moto)
+    started = moto.live_tail(update_seconds=0.2)["started"]
+    process = _follow(moto, GROUP)
+    try:
+        assert process.stdout and process.stderr
+        out, err = _lines(process.stdout), _lines(process.stderr)
+        wait_for_session(moto, started)
+        # Every new call of the tail's: the connection closed unanswered (our writes still go in).
+        moto.faults(drop=1.0, targets=["FilterLogEvents", "StartLiveTail", "DescribeLogGroups"])
+        moto.live_tail(drop=True)  # and the open session ends
+        _wait_line(err, f"{moto.endpoint} is not answering; retrying", timeout=60)
+        logs.put_log_events(logGroupName=GROUP, logStreamName=STREAM, logEvents=[
+            {"timestamp": int(time.time() * 1000), "message": "written while it was silent"}])
+        moto.faults()
+        _wait_line(err, f"{moto.endpoint} answers again", timeout=60)
+        assert json.loads(_wait_line(out, "written while it was silent", timeout=60))["group"] == GROUP
+    finally:
+        moto.faults()
+        moto.live_tail(update_seconds=1.0)
+        _stop(process)
+
+
+def wait_for_session(moto: MotoServer, started_before: int, timeout: float = 60.0) -> None:
+    """Until a Live Tail session started after `started_before` (not one a previous test's
+    tail left open) is open."""
+    deadline = time.monotonic() + timeout
+    while (state := moto.live_tail())["started"] <= started_before or not state["sessions"]:
+        assert time.monotonic() < deadline, "no Live Tail session started"
+        time.sleep(0.05)  # polling the server's state, not synchronising on time
+
+
+def test_live_tail_refused_is_said_once_and_lines_still_come(moto: MotoServer) -> None:
+    logs, _ = seed(moto)
+    moto.faults(deny=["logs:StartLiveTail"])
+    process = _follow(moto, "--poll-interval", "0.1", GROUP)
+    try:
+        assert process.stdout and process.stderr
+        out, err = _lines(process.stdout), _lines(process.stderr)
+        line = _wait_line(err, "StartLiveTail refused")
+        assert "AccessDeniedException" in line and "polling FilterLogEvents" in line
+        logs.put_log_events(logGroupName=GROUP, logStreamName=STREAM, logEvents=[
+            {"timestamp": int(time.time() * 1000), "message": "polled line"}])
+        _wait_line(out, "polled line")
+    finally:
+        moto.faults()
+        _stop(process)
+    rest = []
+    while not err.empty():
+        rest.append(err.get())
+    assert not any("StartLiveTail refused" in r for r in rest)
+
+
+def test_since_backfill_prints_in_time_order_across_groups(moto: MotoServer) -> None:
+    logs = AwsSession(AwsOptions(endpoint_url=moto.endpoint, region="us-east-1")).sync_client("logs")
+    t = int(time.time() * 1000) - 60_000
+    groups = ["/aws/lambda/m-a", "/aws/lambda/m-b", "/aws/lambda/m-c"]
+    for offset, group in enumerate(groups):
+        logs.create_log_group(logGroupName=group)
+        logs.create_log_stream(logGroupName=group, logStreamName="s")
+        logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
+            {"timestamp": t + 3 * i + offset, "message": f"{group} {i}"} for i in range(20)])
+    for args in (("--no-follow",), ()):
+        process = _follow(moto, "--since", "5m", "/aws/lambda/m-", *args)
+        try:
+            assert process.stdout
+            out = _lines(process.stdout)
+            got = [json.loads(_wait_line(out, "/aws/lambda/m-")) for _ in range(60)]
+        finally:
+            _stop(process)
+        assert [o["timestamp"] for o in got] == [t + n for n in range(60)]

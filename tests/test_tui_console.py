@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import stat
+
+from textual.widgets import Input
 
 from warroom.incident.records import Record
 from warroom.tui import sample
+from warroom.tui.confirm import PathModal
 from warroom.tui.findings import FindingsList
 from warroom.tui.guidance import GuidancePane
 from warroom.tui.logview import LogView
@@ -13,7 +17,7 @@ from warroom.tui.resources import ResourceTree
 
 from warroom.playbook.matcher import Matcher
 
-from tests.tui_helpers import catalog, row_text, sample_app, screen_rows
+from tests.tui_helpers import catalog, row_text, sample_app, screen_rows, toasts, until
 
 SIZE = (160, 48)
 
@@ -192,10 +196,54 @@ async def test_marker_wrap_timestamps_and_save(tmp_path, monkeypatch) -> None:  
         await pilot.press("t")
         assert row_text(app, 0)[:8].count(":") < 2
         await pilot.press("s")
+        ask = await until(pilot, lambda: isinstance(app.screen, PathModal) and app.screen, "the path")
+        assert ask.query_one(Input).value.startswith("warroom-logs-")  # in the current directory
+        await pilot.press("enter")
         saved = list(tmp_path.glob("warroom-logs-*.log"))
         assert len(saved) == 1
         lines = saved[0].read_text().splitlines()
         assert len(lines) == 51 and "\x1b" not in saved[0].read_text()
+        assert stat.S_IMODE(saved[0].stat().st_mode) == 0o600
+
+
+async def test_save_never_replaces_a_file_nor_follows_a_symlink(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "taken.log").write_text("mine")
+    (tmp_path / "elsewhere").write_text("theirs")
+    (tmp_path / "link.log").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "dangling.log").symlink_to(tmp_path / "created-through-the-link")
+    app = sample_app(count=50)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        app.pump()
+
+        async def save_as(name: str, said: str) -> None:
+            app.clear_notifications()
+            await pilot.press("s")
+            await until(pilot, lambda: isinstance(app.screen, PathModal), "the path")
+            await pilot.press("ctrl+u", *name, "enter")
+            await until(pilot, lambda: toasts(app) == [said], said)
+
+        await save_as("taken.log", f"could not save: {tmp_path}/taken.log already exists; nothing written")
+        await save_as("link.log", f"could not save: {tmp_path}/link.log is a symbolic link; nothing written")
+        await save_as("dangling.log",
+                      f"could not save: {tmp_path}/dangling.log is a symbolic link; nothing written")
+        await save_as("fresh.log", f"saved 50 lines to {tmp_path}/fresh.log")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, PathModal), "the path")
+        await pilot.press("escape")  # cancelled: nothing written
+    assert (tmp_path / "taken.log").read_text() == "mine"
+    assert (tmp_path / "elsewhere").read_text() == "theirs"
+    assert not (tmp_path / "created-through-the-link").exists()
+    assert len((tmp_path / "fresh.log").read_text().splitlines()) == 50
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "dangling.log", "elsewhere", "fresh.log", "link.log", "taken.log"]
+
+
+async def test_q_quits_at_once_when_no_fix_runs() -> None:
+    app = sample_app(count=10)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await until(pilot, lambda: app.return_code == 0, "the console to quit")
 
 
 async def test_time_window_hides_old_lines() -> None:

@@ -21,7 +21,7 @@ async def _settle(pilot: Pilot[Any]) -> None:
 
 async def _open_finding(pilot: Pilot[Any]) -> None:
     await _settle(pilot)
-    await pilot.press("n", "n")  # two symptom lines down from the top of the screen
+    await pilot.press("n", "N")  # the newest symptom line, then the one before it
     await pilot.pause()
 
 
@@ -30,6 +30,12 @@ def test_main_screen_160x48(snap_compare: Any) -> None:
 
 
 def test_main_screen_80x24(snap_compare: Any) -> None:
+    assert snap_compare(sample_app(), terminal_size=(80, 24), run_before=_open_finding)
+
+
+def test_main_screen_80x24_no_color(snap_compare: Any, monkeypatch: Any) -> None:
+    """NO_COLOR: symptom spans in the text colour, bold and underlined (the terminal greys the rest)."""
+    monkeypatch.setenv("NO_COLOR", "1")
     assert snap_compare(sample_app(), terminal_size=(80, 24), run_before=_open_finding)
 
 

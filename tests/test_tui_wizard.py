@@ -7,11 +7,8 @@ Update the snapshot after an intended change with
 from __future__ import annotations
 
 import functools
-import html
 import json
-import re
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +18,19 @@ from textual.widgets import Input
 
 from tests.runner_support import (
     boto, function_timeout, lock_exists, playbook, seed_function, seed_lock, session)
+from tests.tui_helpers import screen_text, toasts, until
 from warroom.incident.records import Record
 from warroom.incident.store import IncidentStore
 from warroom.playbook.matcher import Matcher
 from warroom.tui.app import ConsoleApp
 from warroom.tui.confirm import (
-    AskModal, ConfirmModal, FailureModal, ManualModal, TypedModal)
+    AskModal, ConfirmModal, FailureModal, ManualModal, QuitModal, TypedModal)
 from warroom.tui.messages import FixRequested
 from warroom.tui.statusbar import Target
 from warroom.tui.wizard import WizardScreen, start_fix
 
 FN = "bos-dev-agent-persona"
 SECRET = "ghp_Wiz4rdT0kenNeverShown9"
-DEADLINE = 20.0  # s: a bound on waiting for the server, never a sleep
 
 
 def wizard_app(endpoint: str, pids: list[str], audit: Path, *, read_only: bool = False,
@@ -44,17 +41,6 @@ def wizard_app(endpoint: str, pids: list[str], audit: Path, *, read_only: bool =
     return ConsoleApp(store, Target(region="us-east-1", read_only=read_only),
                       session=session(endpoint, max_attempts=max_attempts), timers=False,
                       fix_hook=hook)
-
-
-async def until(pilot: Pilot[Any], condition: Callable[[], Any], what: str) -> Any:
-    """Poll `condition` while the app runs, up to a deadline."""
-    end = time.monotonic() + DEADLINE
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def wizard(app: ConsoleApp) -> WizardScreen:
@@ -81,15 +67,6 @@ async def finished(pilot: Pilot[Any]) -> WizardScreen:
     await until(pilot, lambda: screen.settled, "the end of the run and its watch")
     await pilot.pause()
     return screen
-
-
-def screen_text(app: ConsoleApp) -> str:
-    """Every character on screen, a line per row (read back from the SVG export)."""
-    rows: dict[str, list[str]] = {}
-    for row, text in re.findall(r'<text [^>]*clip-path="url\(#[\w-]*-line-(\d+)\)"[^>]*>(.*?)</text>',
-                                app.export_screenshot()):
-        rows.setdefault(row, []).append(html.unescape(text).replace("\xa0", " "))
-    return "\n".join("".join(parts) for _, parts in sorted(rows.items(), key=lambda kv: int(kv[0])))
 
 
 def audit_records(path: Path) -> list[dict[str, Any]]:
@@ -170,6 +147,7 @@ async def test_lock_is_deleted_only_after_its_key_is_typed(moto: Any, tmp_path: 
         screen = await start(pilot, "test-lock-stuck", "test-locks", {"lock_id": "worker-7"})
         typed = await modal(pilot, TypedModal)
         assert typed.expected == "worker-7"
+        assert "Destructive. Type worker-7 to confirm:" in screen_text(app)
         assert "host-1" in log_text(screen)          # what the diagnose found
         await pilot.press(*"worker", "enter")        # not the name: nothing is deleted
         await finished(pilot)
@@ -185,6 +163,83 @@ async def test_lock_is_deleted_only_after_its_key_is_typed(moto: Any, tmp_path: 
         assert not lock_exists(moto.endpoint)
     kinds = [r["kind"] for r in audit_records(audit)]
     assert "declined" in kinds and "intent" in kinds
+
+
+async def test_q_while_a_fix_runs_asks_before_quitting(moto: Any, tmp_path: Path) -> None:
+    seed_function(moto.endpoint, FN, timeout=3)
+    app = wizard_app(moto.endpoint, ["lambda-timeout"], tmp_path / "audit.jsonl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await start(pilot, "lambda-timeout", FN, {"function": FN})
+        await modal(pilot, AskModal)
+        await pilot.press("enter")
+        await modal(pilot, ConfirmModal)
+        await pilot.press("q")
+        await modal(pilot, QuitModal)
+        assert "A fix is running: lambda-timeout. Quit anyway?" in screen_text(app)
+        await pilot.press("n")                       # stay: back to the step's question
+        await modal(pilot, ConfirmModal)
+        assert app.return_code is None and not screen.finished
+        await pilot.press("q")
+        await modal(pilot, QuitModal)
+        await pilot.press("y")
+        await until(pilot, lambda: app.return_code == 0, "the console to quit")
+    assert function_timeout(moto.endpoint, FN) == 3  # the unconfirmed step never ran
+
+
+async def test_the_keys_the_confirm_box_shows_are_the_keys_that_work(moto: Any, tmp_path: Path) -> None:
+    seed_function(moto.endpoint, FN, timeout=3)
+    app = wizard_app(moto.endpoint, ["lambda-timeout"], tmp_path / "audit.jsonl")
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = await start(pilot, "lambda-timeout", FN, {"function": FN})
+        await modal(pilot, AskModal)
+        await pilot.press("enter")
+        confirm = await modal(pilot, ConfirmModal)
+        footer = screen_text(app).splitlines()[-1]
+        for key in ("y Run it", "n/N Skip", "e Edit", "c Copy CLI", "q Quit"):
+            assert key in footer, key
+        assert "N  skip" in screen_text(app)             # the button says N...
+        await pilot.press("c")                           # c copies while the box is open
+        assert app.clipboard == confirm.plan.cli and "update-function-configuration" in app.clipboard
+        assert "copied the CLI command to the clipboard (OSC 52)" in toasts(app)
+        await pilot.press("N")                           # ...and N skips
+        for _ in range(2):
+            await modal(pilot, ManualModal)
+            await pilot.press("N")
+        await finished(pilot)
+        assert screen.status[("fix", 1)] == "skipped" and function_timeout(moto.endpoint, FN) == 3
+        await pilot.press("q")                           # done: q is back to the console at once
+        await until(pilot, lambda: app.screen is app.main, "back to the console")
+        assert app.is_running
+
+
+async def test_q_in_the_wizard_asks_while_the_watch_runs_then_goes_back(moto: Any, tmp_path: Path) -> None:
+    seed_function(moto.endpoint, FN, timeout=3)
+    store = IncidentStore([playbook("lambda-timeout")])
+    hook = functools.partial(start_fix, audit_log=str(tmp_path / "audit.jsonl"), watch_seconds=600.0,
+                             watch_interval=0.05, poll_interval=0.05)
+    app = ConsoleApp(store, Target(region="us-east-1"), session=session(moto.endpoint),
+                     timers=False, fix_hook=hook)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await start(pilot, "lambda-timeout", FN, {"function": FN})
+        await modal(pilot, AskModal)
+        await pilot.press("enter")
+        await modal(pilot, ConfirmModal)
+        await pilot.press("y")
+        for _ in range(2):
+            await modal(pilot, ManualModal)
+            await pilot.press("y")
+        await until(pilot, lambda: screen.finished and "watching" in screen.state, "the watch")
+        await pilot.press("q")
+        await modal(pilot, QuitModal)
+        assert "Watching the symptom after lambda-timeout. Leave the fix wizard anyway?" in screen_text(app)
+        await pilot.press("n")                           # stay: the watch goes on
+        await until(pilot, lambda: app.screen is screen, "the wizard again")
+        assert not screen.settled
+        await pilot.press("escape")
+        await modal(pilot, QuitModal)
+        await pilot.press("y")
+        await until(pilot, lambda: app.screen is app.main, "back to the console")
+        assert app.is_running and app.return_code is None
 
 
 async def test_read_only_refuses_before_any_prompt(moto: Any, tmp_path: Path) -> None:

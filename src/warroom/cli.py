@@ -8,15 +8,17 @@ import os
 import sys
 from collections.abc import Sequence
 
-from warroom import __version__
+from warroom import __version__, config
 from warroom.errors import UserError
 
 # Subcommand modules under warroom.commands; each has register(subparsers) and keeps
 # heavy imports inside its run function so that `warroom scan` starts fast.
-COMMANDS = ("scan", "playbooks", "tail", "check", "doctor", "demo", "fix", "report", "console")
+COMMANDS = ("scan", "playbooks", "tail", "check", "doctor", "demo", "fix", "report", "changes", "console")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; for a known `command` only its own subparser, since importing every
+    command module (asyncio and more) would cost `warroom scan` more than its work."""
     parser = argparse.ArgumentParser(
         prog="warroom",
         description="Incident console for AWS serverless stacks. Run with no command to open "
@@ -25,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"warroom {__version__}")
     aws = parser.add_argument_group("AWS")
     aws.add_argument("--profile", help="AWS profile (default: AWS_PROFILE or the default chain)")
-    aws.add_argument("--region", help="AWS region (default: AWS_REGION / AWS_DEFAULT_REGION / profile)")
+    aws.add_argument("--region", action="append", default=[], metavar="REGION[,REGION]",
+                     help="AWS region, or several: us-east-1,eu-west-1 (repeatable; default: "
+                          "the config file, AWS_REGION / AWS_DEFAULT_REGION, the profile's)")
     aws.add_argument("--endpoint-url", metavar="URL",
                      help="send every AWS call to this endpoint (default: AWS_ENDPOINT_URL)")
     parser.add_argument("--playbooks", metavar="DIR", action="append", default=[],
@@ -34,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="refuse every step that would change AWS or run a command")
     parser.add_argument("--audit-log", metavar="PATH", help="audit trail file (JSONL)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in (command,) if command in COMMANDS else COMMANDS:
         module = importlib.import_module(f"warroom.commands.{name}")
         module.register(sub)
     return parser
@@ -66,13 +70,27 @@ def hoist_global_options(argv: Sequence[str]) -> list[str]:
     return front + rest
 
 
+def command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand named in hoisted `argv`, or None (none, or help asked for first)."""
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if not token.startswith("-"):
+            return token
+        if token in ("-h", "--help", "--version", "--"):
+            return None
+        i += 2 if GLOBAL_OPTIONS.get(token.split("=", 1)[0]) and "=" not in token else 1
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
     argv = hoist_global_options(list(argv if argv is not None else sys.argv[1:]))
+    parser = build_parser(command_in(argv))
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args([*argv, "console"])
     try:
+        args.settings = config.build(args)
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"warroom: {exc}", file=sys.stderr)

@@ -20,7 +20,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ class Settings:
     endpoint_url: str | None = None
     read_only: bool = False
     scope: Scope = field(default_factory=Scope)
-    playbook_dirs: tuple[str, ...] = ()
+    playbook_dirs: tuple[str, ...] = ()    # the file's, then --playbooks; WARROOM_PLAYBOOKS goes beneath
     audit_log: str | None = None
 
     @property
@@ -59,31 +59,61 @@ class Settings:
         return AwsOptions(profile=self.profile, region=region or (self.regions[0] if self.regions else None),
                           endpoint_url=self.endpoint_url)
 
+    def regional(self) -> tuple[AwsOptions, ...]:
+        """AwsOptions for each region given; one for the profile's own region when none was."""
+        return tuple(self.aws(region) for region in self.regions) or (self.aws(),)
+
 
 def build(args: argparse.Namespace, environ: Mapping[str, str] | None = None,
           path: Path | None = None) -> Settings:
     """The settings for this run; a UserError names a broken config file's line."""
     env = os.environ if environ is None else environ
     profile = getattr(args, "profile", None) or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or None
-    file = read_file(path or config_path())
-    section = {**{k: v for k, v in file.items() if k != "profiles"},
-               **file.get("profiles", {}).get(profile or "default", {})}
+    section = _section(read_file(path or config_path()), profile)
 
-    def listed(option: str, key: str) -> tuple[str, ...]:
+    def listed(option: str, key: str, default: bool = True) -> tuple[str, ...]:
         given = [v for item in getattr(args, option, None) or () for v in str(item).split(",") if v.strip()]
-        return tuple(v.strip() for v in given) or tuple(section.get(key, ()))
+        return tuple(v.strip() for v in given) or (tuple(section.get(key, ())) if default else ())
 
     region_env = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     regions = listed("region", "region") or ((region_env,) if region_env else ())
-    scope = Scope(prefixes=listed("prefix", "prefix"), stacks=listed("stack", "stack"),
-                  tags=tuple(parse_tag(t) for t in listed("tag", "tag")))
-    dirs = [*(getattr(args, "playbooks", None) or ()), *section.get("playbooks", ())]
-    dirs += [d for d in env.get("WARROOM_PLAYBOOKS", "").split(os.pathsep) if d]
+    # A scope on the command line replaces the profile's default one as a whole.
+    default = not any(getattr(args, option, None) for option in ("prefix", "stack", "tag"))
+    scope = Scope(prefixes=listed("prefix", "prefix", default), stacks=listed("stack", "stack", default),
+                  tags=tuple(parse_tag(t) for t in listed("tag", "tag", default)))
+    # Later directories win; the catalog reads WARROOM_PLAYBOOKS itself, beneath these.
+    dirs = [*section.get("playbooks", ()), *(getattr(args, "playbooks", None) or ())]
     return Settings(
-        profile=profile, regions=regions,
+        profile=profile, regions=tuple(dict.fromkeys(regions)),
         endpoint_url=getattr(args, "endpoint_url", None) or env.get("AWS_ENDPOINT_URL") or None,
         read_only=bool(getattr(args, "read_only", None)) or section.get("read_only", False),
         scope=scope, playbook_dirs=tuple(dict.fromkeys(dirs)), audit_log=getattr(args, "audit_log", None))
+
+
+def with_profile(settings: Settings, profile: str | None, read_only_flag: bool | None = None,
+                 path: Path | None = None) -> Settings:
+    """The settings through another AWS profile (the console's `:profile`): the regions and
+    scope in use stay, read-only is the flag or the config file's for that profile."""
+    section = _section(read_file(path or config_path()), profile)
+    return replace(settings, profile=profile,
+                   read_only=bool(read_only_flag) or section.get("read_only", False))
+
+
+def _section(file: dict[str, Any], profile: str | None) -> dict[str, Any]:
+    """The file's top-level settings with the profile's table over them."""
+    return {**{k: v for k, v in file.items() if k != "profiles"},
+            **file.get("profiles", {}).get(profile or "default", {})}
+
+
+def add_scope_options(parser: argparse.ArgumentParser) -> None:
+    """--prefix, --stack, --tag: the scope's criteria (a resource matching any is in scope);
+    given, they replace the profile's default scope from the config file."""
+    parser.add_argument("--prefix", action="append", default=[], metavar="P",
+                        help="resources whose name starts with P (repeatable)")
+    parser.add_argument("--stack", action="append", default=[], metavar="NAME",
+                        help="the resources of CloudFormation stack NAME, nested stacks included (repeatable)")
+    parser.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
+                        help="resources tagged KEY=VALUE (repeatable)")
 
 
 def read_file(path: Path) -> dict[str, Any]:

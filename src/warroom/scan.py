@@ -10,7 +10,8 @@ from typing import IO, BinaryIO
 
 from warroom.errors import UserError
 from warroom.playbook.matcher import Match, Matcher
-from warroom.redact import redact, redact_value
+from warroom.playbook.model import TextSymptom
+from warroom.redact import redact, redact_captures
 from warroom.textout import Paint, dumps, highlight, inert, use_colour
 
 BLOCK = 4 << 20  # bytes read at a time; a block always ends at a line boundary
@@ -50,10 +51,12 @@ def scan_stream(matcher: Matcher, stream: BinaryIO) -> Iterator[tuple[int, str, 
 class Printer:
     """Text or JSON output for matching lines, and the closing summary."""
 
-    def __init__(self, out: IO[str], as_json: bool, show_file: bool) -> None:
+    def __init__(self, out: IO[str], as_json: bool, show_file: bool,
+                 explain: Matcher | None = None) -> None:
         self.out = out
         self.as_json = as_json
         self.show_file = show_file
+        self.explain = explain  # the matcher whose every matching pattern is shown
         self.paint = Paint(use_colour(out))
         self.counts: Counter[str] = Counter()
         self.titles: dict[str, str] = {}
@@ -62,20 +65,34 @@ class Printer:
         for match in matches[:1]:
             self.counts[match.playbook] += 1
             self.titles[match.playbook] = match.title
-        text = redact(text)
         if self.as_json:
-            record = {"line": lineno, "text": text,
-                      "matches": [redact_value(m.to_json()) for m in matches]}
+            found = [{**m.to_json(), "captures": redact_captures(text, m.start, m.end, m.captures)}
+                     for m in matches]
+            record = {"line": lineno, "text": redact(text), "matches": found}
+            if self.explain is not None:
+                why = self.explain.explain(text)
+                record["explain"] = [_why_json(m, s, i == 0) for i, (m, s) in enumerate(why)]
             if self.show_file:
                 record = {"file": name, **record}
             self.out.write(dumps(record) + "\n")
             return
         prefix = f"{inert(name)}:{lineno}: " if self.show_file else f"{lineno}: "
         spans = [(m.start, m.end) for m in matches[:1]]
-        self.out.write(self.paint.dim(prefix) + highlight(text, spans, self.paint) + "\n")
+        self.out.write(self.paint.dim(prefix) + highlight(redact(text), spans, self.paint) + "\n")
         best, others = matches[0], matches[1:]
         also = f"  (also: {', '.join(m.playbook for m in others)})" if others else ""
-        self.out.write(f"  → {self.paint.id(best.playbook)}: {best.title}{also}\n")
+        self.out.write(f"  → {self.paint.id(best.playbook)}: {inert(best.title)}{also}\n")
+        if self.explain is not None:
+            self._why(self.explain.explain(text))
+
+    def _why(self, found: list[tuple[Match, TextSymptom]]) -> None:
+        """Each pattern that matched, the chosen one first, and why each other one lost."""
+        for i, (match, symptom) in enumerate(found):
+            label = "chosen" if i == 0 else "lower "
+            reason = "" if i == 0 else f"  ({_lost(match, found[0][0])})"
+            self.out.write(f"    {label} {self.paint.id(match.playbook)}  {_where(symptom)}  priority "
+                           f"{match.priority}  columns {match.start + 1}-{match.end}{reason}\n")
+            self.out.write(f"           {self.paint.dim('pattern:')} {inert(symptom.pattern)}\n")
 
     def summary(self) -> None:
         if self.as_json:
@@ -87,15 +104,41 @@ class Printer:
         self.out.write(f"\n{total} line(s) matched {len(self.counts)} playbook(s):\n")
         width = max(len(pid) for pid in self.counts)
         for pid, count in self.counts.most_common():
-            self.out.write(f"  {count:>7}  {self.paint.id(pid.ljust(width))}  {self.titles[pid]}\n")
+            self.out.write(f"  {count:>7}  {self.paint.id(pid.ljust(width))}  {inert(self.titles[pid])}\n")
+
+
+def _where(symptom: TextSymptom) -> str:
+    return inert(f"{symptom.where.file}:{symptom.where.line}") if symptom.where else "?"
+
+
+def _lost(match: Match, chosen: Match) -> str:
+    """Why `match` ranks below `chosen` (the matcher's order: priority, span length, id)."""
+    if match.playbook == chosen.playbook:
+        return "another pattern of the same playbook"
+    if match.priority != chosen.priority:
+        return f"lower priority: {match.priority} < {chosen.priority}"
+    length, best = match.end - match.start, chosen.end - chosen.start
+    if length != best:
+        return f"same priority, shorter match: {length} < {best} characters"
+    return "same priority and match length: ids in alphabetical order"
+
+
+def _why_json(match: Match, symptom: TextSymptom, chosen: bool) -> dict[str, object]:
+    where = symptom.where
+    return {"playbook": match.playbook, "file": where.file if where else None,
+            "line": where.line if where else None, "pattern": symptom.pattern,
+            "priority": match.priority, "start": match.start, "end": match.end, "chosen": chosen}
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    from warroom.commands.common import catalog
+    from warroom.playbook.cache import scan_matcher
 
-    matcher = Matcher(catalog(args), engine=args.engine)
+    matcher, problems = scan_matcher(args.settings.playbook_dirs, args.engine)
+    for problem in problems:
+        print(f"warroom: skipped: {problem}", file=sys.stderr)
     files = args.files or ["-"]
-    printer = Printer(sys.stdout, args.json, show_file=len(files) > 1)
+    printer = Printer(sys.stdout, args.json, show_file=len(files) > 1,
+                      explain=matcher if args.explain else None)
     failed = False
     for name in files:
         try:

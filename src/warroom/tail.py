@@ -5,38 +5,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import sys
 import time
-from datetime import datetime, timezone
-from typing import IO
+from collections.abc import Callable
+from datetime import datetime
+from typing import IO, TYPE_CHECKING
 
 from warroom.errors import UserError
 from warroom.incident.records import Record
-from warroom.redact import may_hold_secrets, redact, redact_value
+from warroom.redact import may_hold_secrets, redact, redact_captures
 from warroom.textout import Paint, escape_c1, highlight, inert, use_colour
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+if TYPE_CHECKING:
+    from warroom.aws.credentials import CredentialState
+    from warroom.aws.pacing import PacerStats
+
 # textout.dumps, with one encoder for every line (json.dumps builds one per call).
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
-
-
-def parse_since(text: str, now_ms: int | None = None) -> int:
-    """`10m`, `2h30m`, `1d`, or an ISO 8601 time (UTC unless it says otherwise) -> epoch ms."""
-    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    value = text.strip().lower()
-    if value and _DURATION.sub("", value).strip() == "":
-        seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(value))
-        return now_ms - int(seconds * 1000)
-    try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise UserError(f"--since {text!r}: expected a duration such as 30s, 10m, 2h, 1d, "
-                        "or an ISO time such as 2024-05-01T10:00:00Z") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return int(when.timestamp() * 1000)
 
 
 def short_group(name: str) -> str:
@@ -94,7 +79,8 @@ class TailPrinter:
         obj = record.to_json()
         if secrets:
             obj["message"] = redact(record.message)
-        obj["matches"] = redact_value(obj["matches"])
+        obj["matches"] = [{**m.to_json(), "captures": redact_captures(record.message, m.start, m.end, m.captures)}
+                          for m in record.matches]
         return escape_c1(_ENCODE(obj)) + "\n"
 
 
@@ -102,15 +88,47 @@ def _say(text: str) -> None:
     print(f"warroom: {text}", file=sys.stderr, flush=True)
 
 
+def _say_credentials(state: CredentialState) -> None:
+    """An expiry, with how to renew; then the renewal (not each re-read that still failed)."""
+    if not state.attempts:
+        _say(state.line + ("; the tail goes on from where it was once they work" if state.expired else ""))
+
+
+SILENT_AFTER = 2.0  # s of failed attempts before saying the endpoint stopped answering
+
+
+async def _watch_endpoint(stats: PacerStats, endpoint: str, say: Callable[[str], None],
+                          every: float = 0.5) -> None:
+    """Say once when every call has been failing for SILENT_AFTER seconds, and once when
+    the endpoint answers again."""
+    silent = False
+    while True:
+        await asyncio.sleep(every)
+        since = stats.failing_since
+        if not silent and since is not None and time.monotonic() - since >= SILENT_AFTER:
+            silent = True
+            say(f"{endpoint} is not answering; retrying (events are not lost: they are read when it answers)")
+        elif silent and since is None:
+            silent = False
+            say(f"{endpoint} answers again")
+
+
 async def _tail(args: argparse.Namespace) -> int:
     from warroom.aws.logtail import LogTail, TailOptions
-    from warroom.aws.session import AwsOptions
     from warroom.commands.common import catalog
     from warroom.playbook.matcher import Matcher
+    from warroom.timespec import since_ms
 
     follow = not args.no_follow
-    since = parse_since(args.since) if args.since else (None if follow else parse_since("5m"))
+    since = since_ms(args.since) if args.since else (None if follow else since_ms("5m"))
     options = TailOptions(since_ms=since, follow=follow, filter_pattern=args.filter_pattern or None)
+    if getattr(args, "no_live_tail", False):
+        options.live_tail = False
+    if getattr(args, "filter_budget", None) is not None:
+        if not 0 < args.filter_budget <= 5:
+            raise UserError(f"--filter-budget: {args.filter_budget:g} is outside 0..5 calls a second "
+                            "(the account's whole FilterLogEvents quota is 5)")
+        options.filter_budget = args.filter_budget
     if args.poll_interval is not None:
         options.poll_interval = args.poll_interval
     for name in ("rediscover_every", "overlap", "late_window"):
@@ -118,8 +136,12 @@ async def _tail(args: argparse.Namespace) -> int:
             setattr(options, name, getattr(args, name))
     matcher = Matcher(catalog(args))
     printer = TailPrinter(sys.stdout, args.json)
-    tail = LogTail(AwsOptions.from_args(args), args.groups, matcher, options)
+    aws = args.settings.aws()
+    tail = LogTail(aws, args.groups, matcher, options)
     tail.on_new_group = lambda name: _say(f"following new log group {name}")
+    tail.on_notice = _say
+    tail.credentials.listen(_say_credentials)
+    watcher = asyncio.create_task(_watch_endpoint(tail.pacer.stats, aws.endpoint_url or "CloudWatch Logs", _say))
     try:
         await tail.start()
         names = ", ".join(repr(s) for s in tail.unmatched)
@@ -131,9 +153,12 @@ async def _tail(args: argparse.Namespace) -> int:
         async for batch in tail.batches():
             printer.batch(batch)
     finally:
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
         await tail.aclose()
         if getattr(args, "stats", False):
-            _say("stats " + json.dumps({**vars(tail.reads), "pacer": vars(tail.pacer.stats)}))
+            live = vars(tail.live.stats) if tail.live is not None else None
+            _say("stats " + json.dumps({**vars(tail.reads), "pacer": vars(tail.pacer.stats), "live": live}))
     return 0
 
 

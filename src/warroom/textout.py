@@ -7,14 +7,30 @@ import os
 import re
 from typing import IO, Any
 
-# C0 controls except tab, DEL and C1 controls: these can start terminal escape sequences.
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
-_C1_DEL = {c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)}
+# What untrusted text may not put on a terminal raw. C0 controls except tab, DEL and C1
+# controls start escape sequences. The rest are invisible yet change what a reader sees:
+# line/paragraph separators, lone surrogates, and every format character (Unicode Cf):
+# bidi embeddings, overrides and isolates (U+202A-202E, U+2066-2069) that reorder a line,
+# zero-width spaces and joiners (U+200B-200F, U+2060-2064), the BOM, soft hyphen and the
+# tag characters (U+E0000 block) that can carry hidden text.
+UNSAFE = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    "\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff"
+    "\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+
+
+def escape_char(char: str) -> str:
+    """A visible escape for one character: \\xNN, \\uNNNN or \\UNNNNNNNN."""
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def inert(text: str) -> str:
-    """Make untrusted text safe to print: control characters become visible escapes."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Make untrusted text safe to print: unsafe characters (see UNSAFE) become visible escapes."""
+    return UNSAFE.sub(lambda m: escape_char(m.group()), text)
 
 
 def use_colour(stream: IO[str]) -> bool:
@@ -45,8 +61,9 @@ class Paint:
 
 
 def escape_c1(json_text: str) -> str:
-    """JSON text with DEL and C1 controls (which json leaves raw) written as \\u escapes."""
-    return json_text.translate(_C1_DEL)
+    """JSON text in which the unsafe characters that json leaves raw (DEL, C1 controls,
+    invisible format characters) are written as JSON \\u escapes."""
+    return UNSAFE.sub(lambda m: json.dumps(m.group())[1:-1], json_text)
 
 
 def dumps(obj: Any) -> str:

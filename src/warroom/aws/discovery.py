@@ -9,6 +9,8 @@ never their values; secrets' metadata, never their values.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -137,9 +139,33 @@ async def apis(session: AwsSession, prefixes: Sequence[str]) -> list[Resource]:
                       "ApiEndpoint": api.get("ApiEndpoint"),
                       "RouteSelectionExpression": api.get("RouteSelectionExpression")}
         arn = f"arn:aws:apigateway:{session.region or ''}::/apis/{api.get('ApiId', '')}"
+        attributes["Routes"] = await _route_functions(client, str(api.get("ApiId", "")))
         out.append(Resource("api", name, arn, "apigateway", None,
                             attributes))
     return out
+
+
+async def _route_functions(client: Any, api_id: str) -> dict[str, str] | None:
+    """Route key -> the Lambda function its integration calls: a finding on the API names it."""
+    try:
+        integrations = await _pages(client, "get_integrations", "Items", ApiId=api_id)
+        routes = await _pages(client, "get_routes", "Items", ApiId=api_id)
+    except Exception:  # noqa: BLE001 - optional detail: the API is still listed without it
+        return None
+    functions = {i.get("IntegrationId"): function_of(str(i.get("IntegrationUri") or ""))
+                 for i in integrations}
+    out = {}
+    for route in routes:
+        target = str(route.get("Target") or "").removeprefix("integrations/")
+        if functions.get(target):
+            out[str(route.get("RouteKey"))] = functions[target]
+    return out or None
+
+
+def function_of(uri: str) -> str:
+    """The function name in a Lambda ARN or an API Gateway Lambda integration URI, or ''."""
+    found = re.search(r"arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:([A-Za-z0-9_-]{1,64})", uri)
+    return found.group(1) if found else ""
 
 
 async def tables(session: AwsSession, prefixes: Sequence[str]) -> list[Resource]:
@@ -335,7 +361,9 @@ async def parameters(session: AwsSession, prefixes: Sequence[str]) -> list[Resou
 
 async def buckets(session: AwsSession, prefixes: Sequence[str]) -> list[Resource]:
     client = await session.client("s3")
-    answer = await client.list_buckets()
+    # ListBuckets answers with every region's buckets: ask for this region's only.
+    region = session.region
+    answer = await client.list_buckets(**({"BucketRegion": region} if region else {}))
     return [Resource("bucket", b["Name"], f"arn:aws:s3:::{b['Name']}", "s3", None,
                      {"CreationDate": _iso(b.get("CreationDate"))})
             for b in answer.get("Buckets", []) if name_matches(b["Name"], prefixes)]
@@ -353,7 +381,8 @@ LISTERS: dict[str, Lister] = {
 
 async def discover(session: AwsSession, prefixes: Sequence[str] = (),
                    services: Iterable[str] | None = None, scope: Scope | None = None) -> Inventory:
-    """List every service concurrently; failures become warnings.
+    """List every service concurrently, each resource labelled with the session's region;
+    failures become warnings.
 
     With a `scope` of stacks or tags, everything is listed and then only what they name
     (and the prefixes) is kept. Raises UserError only when every service failed, which means
@@ -386,4 +415,6 @@ async def discover(session: AwsSession, prefixes: Sequence[str] = (),
             inventory.resources.extend(result)
     if names and len(errors) == len(names):
         raise UserError(explain(errors[0], session.options))
+    region = session.region or ""
+    inventory.resources = [dataclasses.replace(r, region=region) for r in inventory.resources]
     return inventory

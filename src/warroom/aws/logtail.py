@@ -1,16 +1,25 @@
 """Following CloudWatch log groups without losing or repeating an event.
 
-Each followed group has a poller: FilterLogEvents (interleaved) from a little below
-the newest timestamp it has seen, paginated to the end, every event checked against
-a bounded memory of the ids already delivered (`SeenIds`). Re-polling that overlap
-catches events that share a millisecond with the last one and events ingested late;
-now and then a wider sweep catches later ones. A query that fails is retried with
-the same parameters and page token (`Pacer`), so a tail resumes exactly where it was.
+Live Tail delivers: every followed group gets a place in a StartLiveTail session
+(`live.LiveSessions`), and what a session update carries is matched and handed on at
+once. FilterLogEvents, whose quota (5/s per account) every other tool on the account
+shares, only reconciles, within `filter_budget` calls a second in all: it backfills
+`--since`, the gap around each session start, restart and renewal, and the windows a
+sampled update left out (`_Group.gap`, read by one backfill worker, oldest first).
 
-StartLiveTail, where the endpoint streams it, only wakes the poller of a group that
-has new events: Live Tail samples above 500 events/s and gives no event ids, so it
-cannot be the record of what was delivered. moto answers one snapshot and closes the
-stream; a session that ends that quickly turns Live Tail off and polling carries on.
+Both paths check every event against a bounded memory of what was delivered
+(`SeenIds`), by an identity both can give (group, stream, timestamp, ingestion time,
+message; identical events counted), so an event is shown once whichever path brings it.
+
+Where Live Tail is refused (no permission, an endpoint without it) or no session is
+left, a group has a poller instead: FilterLogEvents (interleaved) from a little below
+the newest timestamp it has seen, paginated to the end, within the same budget.
+Re-polling that overlap catches events that share a millisecond with the last one and
+events ingested late; now and then a wider sweep catches later ones. A query that fails
+is retried with the same parameters and page token (`Pacer`), so a tail resumes exactly
+where it was; credentials that expire are waited out the same way (the session's
+`CredentialWatch` re-reads them), and the calls resume on a client of the new ones. With `--since`, what is read before every group has caught up is held
+and handed on in timestamp order across groups.
 """
 
 from __future__ import annotations
@@ -19,29 +28,34 @@ import asyncio
 import fnmatch
 import json
 import time
+import zlib
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from warroom.aws.pacing import (
     FALLBACK_RATE,
     Backoff,
     Pacer,
     RetriesExhausted,
-    classify,
     no_retry_options,
 )
-from warroom.aws.seen import SeenIds
+from warroom.aws.insights import MAX_GROUPS, query_events
+from warroom.aws.live import LiveSessions
+from warroom.aws.seen import Occurrences, SeenIds, event_key
 from warroom.aws.session import AwsOptions, AwsSession, error_code, explain
 from warroom.errors import UserError
 from warroom.incident.records import Record
 from warroom.playbook.matcher import Matcher
 
+if TYPE_CHECKING:
+    from warroom.aws.credentials import CredentialWatch
+
 GLOB_CHARS = "*?["
 HEAD_REREAD_SHARE = 0.25  # of a page: what a head poll of a busy group re-reads at most
 QUIET_SHARE = 0.4         # of the FilterLogEvents rate: what polls of quiet groups may use
-LIVE_TAIL_GROUPS = 10  # per session (service quota)
+SAMPLED_SHOWN = 10.0      # s: how long the status says "sampled" after a sampled update
 _DONE = object()
 
 
@@ -62,8 +76,14 @@ class TailOptions:
     late_every: float = 10.0
     max_remembered: int = 300_000      # per group: sweeps narrow so ids stay under this
     rediscover_every: float = 30.0     # re-list log groups to find new ones
-    live_tail: bool | None = None      # None: use it if the endpoint streams it
-    live_tail_min_session: float = 5.0  # a session ending sooner means "not really supported"
+    live_tail: bool = True             # False: poll only (Live Tail is billed by the minute)
+    live_groups: int = 10              # per session (AWS's limit)
+    live_sessions: int = 15            # at most (AWS's per-account limit)
+    live_renew_after: float = 2 * 3600 + 50 * 60  # before AWS ends a session at 3 h
+    live_retry_after: float = 60.0     # after LimitExceededException, try for a session again
+    filter_budget: float = 1.0         # FilterLogEvents calls a second, all paths together
+    insights_every: float = 5.0        # s between Logs Insights reads of groups without a session
+    merge_since: bool = True           # with since_ms: hold events until every group caught up
     page_limit: int = 10_000
     queue_batches: int = 256           # batches waiting for the consumer (back-pressure)
     startup_attempts: int = 4          # transient failures tolerated before giving up at start
@@ -82,7 +102,15 @@ class TailStats:
     reconnects: int = 0
     groups: int = 0
     remembered_ids: int = 0
-    mode: str = "starting"  # "poll", "live+poll" or "starting"
+    mode: str = "starting"  # "live", "live+poll", "poll" or "starting"
+    live_sessions: int = 0
+    live_groups: int = 0
+    live_events: int = 0         # events Live Tail updates carried
+    sampled: bool = False        # an update came sampled in the last SAMPLED_SHOWN seconds
+    backfilling: int = 0         # groups with a window still to backfill
+    insights_groups: int = 0     # groups without a session, read by Logs Insights queries
+    filter_calls: int = 0        # FilterLogEvents calls made
+    live_refused: str | None = None
 
 
 @dataclass
@@ -115,6 +143,11 @@ class _Group:
     owed_from: int | None = None
     owed_to: int | None = None
     full_page: bool = False                       # the last head poll got a full page
+    live: bool = False                            # a Live Tail session delivers it
+    live_to: int | None = None                    # ms: the last session update that covered it
+    gap: tuple[int, int] | None = None            # event times to backfill (ms, both inclusive)
+    caught_up: bool = False                       # read from its floor to the present once
+    insights_to: int | None = None                # ms: read by Logs Insights up to here (no session)
 
 
 def is_glob(spec: str) -> bool:
@@ -176,7 +209,9 @@ class LogTail:
         self.matcher = matcher
         # Our own clients, with botocore's retries off: the pacer retries, counts and paces.
         self._session = AwsSession(no_retry_options(base))
-        self.pacer = Pacer(self.options.rates, self.options.backoff)
+        opts = self.options
+        self.pacer = Pacer({"FilterLogEvents": opts.filter_budget, **opts.rates}, opts.backoff,
+                           session=self._session, rebind=self._rebind)
         self.groups: dict[str, _Group] = {}
         self.unmatched: list[str] = []
         self._logs: Any = None
@@ -188,20 +223,46 @@ class LogTail:
         self._events = 0
         self._floor = 0
         self._end_ms: int | None = None
-        self._live = "off" if self.options.live_tail is False else "unknown"
-        self._live_restart = asyncio.Event()
+        self.live: LiveSessions | None = None
+        self._insights_task: asyncio.Task[None] | None = None
+        self._backfill_wake = asyncio.Event()
+        self._held: list[Record] = []      # read before every group caught up (merge_since)
+        self._holding = self.options.merge_since and self.options.since_ms is not None
         self._started = False
         self.on_new_group: Callable[[str], None] | None = None
+        self.on_notice: Callable[[str], None] | None = None  # said once: Live Tail refused
 
     # -- public ------------------------------------------------------------------------
 
     def stats(self) -> TailStats:
         p = self.pacer.stats
-        mode = "starting" if not self._started else ("live+poll" if self._live == "on" else "poll")
+        live = self.live.stats if self.live is not None else None
+        polled = any(not g.live and not g.done for g in self.groups.values())
+        mode = "starting"
+        if self._started:
+            mode = ("live+poll" if polled else "live") if live and live.sessions else "poll"
         return TailStats(
             events=self._events, events_per_s=self._rate.value(), throttled=p.throttled,
             errors=p.errors, reconnects=p.reconnects, groups=len(self.groups),
-            remembered_ids=sum(len(g.seen) for g in self.groups.values()), mode=mode)
+            remembered_ids=sum(len(g.seen) for g in self.groups.values()), mode=mode,
+            live_sessions=live.sessions if live else 0, live_groups=live.groups if live else 0,
+            live_events=live.live_events if live else 0,
+            sampled=bool(live and live.last_sampled_ms > _now_ms() - SAMPLED_SHOWN * 1000),
+            backfilling=sum(1 for g in self.groups.values() if g.gap is not None),
+            insights_groups=sum(1 for g in self.groups.values() if g.insights_to is not None and not g.live),
+            filter_calls=p.by_api.get("FilterLogEvents", 0),
+            live_refused=live.refused if live else None)
+
+    def behind(self) -> float:
+        """Seconds the Live Tail reading is behind (see `LiveSessions.behind`); 0 without it."""
+        return self.live.behind() if self.live is not None else 0.0
+
+    @property
+    def credentials(self) -> CredentialWatch:
+        """Whether the tail's credentials are known to be expired (`listen` to be told).
+
+        Meanwhile every read waits for valid ones, then goes on from where it was."""
+        return self._session.credentials
 
     async def start(self) -> None:
         """Connect and find the groups; raises UserError (one line) when that cannot work."""
@@ -211,8 +272,7 @@ class LogTail:
         opts = self.options
         self._floor = opts.since_ms if opts.since_ms is not None else now
         self._end_ms = None if opts.follow else now
-        self._logs = await self._session.client("logs")
-        _fast_filter_answers(self._logs)
+        await self._client()
         try:
             await self._discover(attempts=opts.startup_attempts)
         except RetriesExhausted as exc:
@@ -226,12 +286,16 @@ class LogTail:
     async def batches(self) -> AsyncIterator[list[Record]]:
         """New events in batches, each in timestamp order, until closed (or read, with no follow)."""
         await self.start()
-        for group in list(self.groups.values()):
-            self._spawn_poller(group)
-        if self.options.follow:
+        opts = self.options
+        if opts.follow and opts.live_tail:
+            self.live = LiveSessions(
+                self._session, self.pacer, self, per_session=opts.live_groups,
+                max_sessions=opts.live_sessions, filter_pattern=opts.filter_pattern,
+                renew_after=opts.live_renew_after, retry_after=opts.live_retry_after)
+            self._tasks.append(asyncio.create_task(self._backfill_loop()))
+        self._follow(list(self.groups.values()))
+        if opts.follow:
             self._tasks.append(asyncio.create_task(self._rediscover_loop()))
-            if self._live != "off":
-                self._tasks.append(asyncio.create_task(self._live_loop()))
         else:
             self._tasks.append(asyncio.create_task(self._finish_when_read()))
         try:
@@ -245,8 +309,21 @@ class LogTail:
         finally:
             await self._cancel_tasks()
 
+    async def _client(self) -> Any:
+        """The logs client of the current credentials (a new one once they were renewed)."""
+        logs = await self._session.client("logs")
+        if logs is not self._logs:
+            _fast_filter_answers(logs)
+            self._logs = logs
+        return logs
+
+    async def _rebind(self, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        return getattr(await self._client(), fn.__name__)
+
     async def aclose(self) -> None:
         await self._cancel_tasks()
+        if self.live is not None:
+            await self.live.aclose()
         await self._session.aclose()
 
     async def __aenter__(self) -> LogTail:
@@ -300,12 +377,199 @@ class LogTail:
             except Exception as exc:  # noqa: BLE001 - reported to the consumer
                 await self._queue.put(UserError(explain(exc, self._session.options)))
                 return
+            self._follow([self.groups[name] for name in added])
             for name in added:
-                self._spawn_poller(self.groups[name])
                 if self.on_new_group:
                     self.on_new_group(name)
-            if added:
-                self._live_restart.set()
+
+    def _follow(self, groups: list[_Group]) -> None:
+        """Live Tail sessions for the groups where one is to be had; beyond the sessions,
+        Logs Insights queries; pollers where Live Tail is not used at all."""
+        live = self.live if self.live is not None and not self.live.refused else None
+        placed = set(live.assign({g.name: g.arn for g in groups})) if live else set()
+        for group in groups:
+            if group.name in placed:
+                continue
+            if live is None:
+                self._spawn_poller(group)
+            elif group.insights_to is None:
+                group.insights_to = group.floor
+                if self._insights_task is None:
+                    self._insights_task = asyncio.create_task(self._insights_loop())
+                    self._tasks.append(self._insights_task)
+
+    # -- Live Tail (LiveSink) ----------------------------------------------------------------
+
+    def live_started(self, groups: Sequence[str], started_ms: int) -> None:
+        """Stop polling these groups and backfill what their previous reader left: since its
+        last update (less `late_window`, for events ingested late), or since the floor."""
+        overlap_ms = int(self.options.overlap * 1000)
+        late_ms = int(self.options.late_window * 1000)
+        for name in groups:
+            group = self.groups.get(name)
+            if group is None:
+                continue
+            poller = self._group_tasks.pop(name, None)
+            if poller is not None:
+                poller.cancel()
+            covered = group.live_to if group.live_to is not None else group.high_ts
+            lo = group.floor if covered is None else max(group.floor, covered - late_ms)
+            group.live = True
+            group.live_to = started_ms
+            self._owe(group, lo, started_ms + overlap_ms)
+
+    async def live_results(self, results: list[dict[str, Any]], occurrences: Occurrences,
+                           sampled: bool, window: tuple[int, int], groups: Sequence[str]) -> None:
+        by_group: dict[str, list[dict[str, Any]]] = {}
+        for result in results:
+            by_group.setdefault(result["logGroupName"], []).append(result)
+        now = _now_ms()
+        overlap_ms = int(self.options.overlap * 1000)
+        for name in groups:
+            group = self.groups.get(name)
+            if group is None:
+                continue
+            group.live_to = now
+            if sampled:  # what the sample left out is read back from FilterLogEvents
+                self._owe(group, window[0] - overlap_ms, window[1] + overlap_ms)
+            events = by_group.get(name)
+            if events:
+                await self._deliver(group, events, None, occurrences)
+            else:
+                self._forget(group)  # as time passes, with or without news
+
+    def live_unavailable(self, groups: Sequence[str], reason: str, refused: bool) -> None:
+        if refused and self.on_notice is not None:
+            self.on_notice(reason)
+        for name in groups:
+            group = self.groups.get(name)
+            if group is not None and not group.done:
+                group.live = False
+                group.insights_to = None
+                self._spawn_poller(group)
+
+    # -- Logs Insights, for the groups beyond the sessions --------------------------------------
+
+    async def _insights_loop(self) -> None:
+        """Every `insights_every`, one query per 50 groups without a session, from where the
+        last one got to (less `late_window`, for events ingested late)."""
+        while True:
+            began = time.monotonic()
+            groups = [g for g in self.groups.values()
+                      if g.insights_to is not None and not g.live and not g.done]
+            groups.sort(key=lambda g: g.insights_to or 0)
+            try:
+                for start in range(0, len(groups), MAX_GROUPS):
+                    await self._insights_read(groups[start:start + MAX_GROUPS])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - refused or failing: poll those groups
+                if self.on_notice is not None:
+                    self.on_notice(f"Logs Insights failed ({explain(exc, self._session.options)}): "
+                                   "polling the groups without a Live Tail session")
+                for group in groups:
+                    group.insights_to = None
+                    self._spawn_poller(group)
+                return
+            await asyncio.sleep(max(0.0, self.options.insights_every - (time.monotonic() - began)))
+
+    async def _insights_read(self, groups: list[_Group]) -> None:
+        late_ms = int(self.options.late_window * 1000)
+        # Never below what a group remembers: anything there could be a repeat.
+        lo = min(max(g.seen.floor, (g.insights_to or g.floor) - late_ms, g.floor) for g in groups)
+        hi = _now_ms()
+        query = id(groups)
+        for group in groups:
+            group.active[query] = lo
+        try:
+            events, cut = await query_events(self._logs, self.pacer, [g.name for g in groups], lo, hi)
+            if cut:  # the row limit: the next query goes on from the last row read
+                hi = events[-1]["timestamp"]
+            by_group: dict[str, list[dict[str, Any]]] = {}
+            for event in events:
+                by_group.setdefault(event["logGroupName"], []).append(event)
+            for group in groups:
+                floor = group.seen.floor
+                mine = [e for e in by_group.get(group.name, []) if e["timestamp"] >= floor]
+                group.insights_to = hi
+                if mine:
+                    await self._deliver(group, mine, query, Occurrences())
+                else:
+                    self._forget(group)
+                await self._caught_up(group)
+        finally:
+            for group in groups:
+                group.active.pop(query, None)
+
+    # -- backfill ----------------------------------------------------------------------------
+
+    def _owe(self, group: _Group, lo: int, hi: int) -> None:
+        """Add [lo, hi] to what the backfill worker reads for the group (one window, merged)."""
+        lo = max(lo, group.floor)
+        if self._end_ms is not None:
+            hi = min(hi, self._end_ms)
+        if hi < lo:
+            return
+        group.gap = (lo, hi) if group.gap is None else (min(group.gap[0], lo), max(group.gap[1], hi))
+        self._backfill_wake.set()
+
+    async def _backfill_loop(self) -> None:
+        """Read the owed windows, the oldest first, one at a time: within the budget, the
+        pacer's FilterLogEvents bucket decides when."""
+        opts = self.options
+        while True:
+            owing = [g for g in self.groups.values() if g.gap is not None and not g.done]
+            if not owing:
+                self._backfill_wake.clear()
+                await self._backfill_wake.wait()
+                continue
+            group = min(owing, key=lambda g: g.gap[0] if g.gap else 0)
+            assert group.gap is not None
+            lo, hi = group.gap
+            group.gap = None
+            # Never below what is remembered: anything there could be a repeat.
+            lo = max(lo, group.seen.floor)
+            if lo > hi:
+                await self._caught_up(group)
+                continue
+            params: dict[str, Any] = {"logGroupName": group.name, "interleaved": True,
+                                      "startTime": lo, "endTime": hi, "limit": opts.page_limit}
+            if opts.filter_pattern:
+                params["filterPattern"] = opts.filter_pattern
+            query = id(params)
+            group.active[query] = lo
+            try:
+                await self._query(group, params, query)
+            except asyncio.CancelledError:
+                self._owe(group, lo, hi)
+                raise
+            except Exception as exc:  # noqa: BLE001 - reported to the consumer
+                await self._queue.put(UserError(f"{group.name}: {explain(exc, self._session.options)}"))
+                return
+            finally:
+                group.active.pop(query, None)
+            # Whatever was owed when this query began (from the floor, at first) is read.
+            await self._caught_up(group)
+
+    # -- merging by time ---------------------------------------------------------------------
+
+    async def _caught_up(self, group: _Group) -> None:
+        """The group was read from its floor to the present once: with every group so, what
+        was held is handed on in timestamp order, and from then on nothing is held."""
+        group.caught_up = True
+        if self._holding and all(g.caught_up or g.done for g in self.groups.values()):
+            self._holding = False
+            held, self._held = self._held, []
+            held.sort(key=lambda r: r.timestamp)
+            for start in range(0, len(held), self.options.page_limit):
+                await self._queue.put(held[start:start + self.options.page_limit])
+
+    async def _emit(self, records: list[Record]) -> None:
+        """Hand on a batch, or hold it while the `--since` backfill of some group is unread."""
+        if self._holding:
+            self._held.extend(records)
+        else:
+            await self._queue.put(records)
 
     # -- polling -------------------------------------------------------------------------
 
@@ -323,6 +587,7 @@ class LogTail:
             while True:
                 began = time.monotonic()
                 new = await self._poll(group)
+                await self._caught_up(group)
                 if not opts.follow or group.done:
                     group.done = True
                     return
@@ -357,10 +622,9 @@ class LogTail:
         at that pace within `QUIET_SHARE` of the FilterLogEvents rate needs: with few
         groups followed, the first events after a lull are not kept waiting."""
         opts = self.options
-        if self._live == "on":
-            return opts.idle_interval * 4
         rate = self.pacer.rates.get("FilterLogEvents", FALLBACK_RATE)
-        needed = max(1, len(self.groups)) / (QUIET_SHARE * rate)
+        polled = sum(1 for g in self.groups.values() if not g.live)
+        needed = max(1, polled) / (QUIET_SHARE * rate)
         return min(opts.idle_interval, max(opts.poll_interval, needed))
 
     async def _sweep_loop(self, group: _Group) -> None:
@@ -478,6 +742,7 @@ class LogTail:
         delivered = 0
         token: str | None = None
         restarted = False
+        occurrences = Occurrences()  # identical events are counted across the query's pages
         while True:
             call = dict(params, **({"nextToken": token} if token else {}))
             began = time.monotonic()
@@ -496,6 +761,7 @@ class LogTail:
                     # (every id from there on is remembered, so repeats are filtered).
                     params["startTime"] = max(params["startTime"], group.active.get(query, 0))
                     token, restarted = None, True
+                    occurrences.clear()
                     continue
                 raise
             events = answer.get("events") or []
@@ -508,13 +774,16 @@ class LogTail:
             if sweep:
                 reads.sweep_events_read += len(events)
             if events:
-                delivered += await self._deliver(group, events, query)
+                delivered += await self._deliver(group, events, query, occurrences)
             token = answer.get("nextToken")
             if not token:
                 return delivered
 
-    async def _deliver(self, group: _Group, events: list[dict[str, Any]], query: int) -> int:
+    async def _deliver(self, group: _Group, events: list[dict[str, Any]], query: int | None,
+                       occurrences: Occurrences) -> int:
+        """Hand on the events not delivered yet (FilterLogEvents events or Live Tail results)."""
         add = group.seen.add
+        occurrence = occurrences.next
         name = group.name
         fresh: list[Record] = []
         append = fresh.append
@@ -529,13 +798,17 @@ class LogTail:
             last = ts
             if lowest_page_ts is None or ts < lowest_page_ts:
                 lowest_page_ts = ts
-            event_id = event["eventId"]
-            if not add(ts, event_id):
+            stream = event.get("logStreamName", "")
+            message = event.get("message", "")
+            ingested = event.get("ingestionTime")
+            key = event_key(stream, ts, ingested, message)
+            nth = occurrence(key)
+            if not add(ts, key, nth):
                 continue
             if high is None or ts > high:
                 high = ts
-            append(Record("logs", name, event.get("logStreamName", ""), ts, event_id,
-                          event.get("message", ""), event.get("ingestionTime")))
+            append(Record("logs", name, stream, ts, event.get("eventId") or _live_id(key, nth),
+                          message, ingested))
         if self.matcher is not None and fresh:
             # One prefilter pass for the whole page instead of one per event.
             found = self.matcher.match_many([r.message for r in fresh], [name] * len(fresh))
@@ -543,27 +816,34 @@ class LogTail:
                 if matches:
                     record.matches = matches
         group.high_ts = high
-        if high is not None:
-            ref = min(high, _now_ms())
-            horizon = ref - self._keep_ms(group, ref)
-            if lowest_page_ts is not None and query in group.active:
-                # Pages come in timestamp order: this query's next pages start about here,
-                # so a long backfill forgets as it goes.
-                group.active[query] = max(group.active[query], lowest_page_ts)
-            # Keep what any running query may still return, and what a sweep still owes.
-            if group.active:
-                horizon = min(horizon, *group.active.values())
-            if group.owed_from is not None:
-                horizon = min(horizon, group.owed_from)
-            group.seen.evict_below(max(horizon, group.floor))
+        if lowest_page_ts is not None and query in group.active:
+            # Pages come in timestamp order: this query's next pages start about here,
+            # so a long backfill forgets as it goes.
+            group.active[query] = max(group.active[query], lowest_page_ts)
+        self._forget(group)
         if fresh:
             if not in_order:  # interleaved answers come sorted; a page that is not gets sorted
                 fresh.sort(key=lambda r: r.timestamp)
             self._events += len(fresh)
             self.reads.delivered += len(fresh)
             self._rate.add(len(fresh))
-            await self._queue.put(fresh)
+            await self._emit(fresh)
         return len(fresh)
+
+    def _forget(self, group: _Group) -> None:
+        """Drop the identities no read can bring again: below the remembered window, and
+        below what a running query, a sweep or a backfill may still return."""
+        if group.high_ts is None:
+            return
+        ref = min(group.high_ts, _now_ms())
+        horizon = ref - self._keep_ms(group, ref)
+        if group.active:
+            horizon = min(horizon, *group.active.values())
+        if group.owed_from is not None:
+            horizon = min(horizon, group.owed_from)
+        if group.gap is not None:
+            horizon = min(horizon, group.gap[0])
+        group.seen.evict_below(max(horizon, group.floor))
 
     async def _cancel_tasks(self) -> None:
         tasks = [*self._tasks, *self._group_tasks.values()]
@@ -582,58 +862,6 @@ class LogTail:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         await self._queue.put(_DONE)
-
-    # -- Live Tail -------------------------------------------------------------------------
-
-    async def _live_loop(self) -> None:
-        """Keep Live Tail sessions open over the groups and wake their pollers on news."""
-        while self._live != "off":
-            self._live_restart.clear()
-            groups = list(self.groups.values())
-            if not groups:
-                await self._live_restart.wait()
-                continue
-            chunks = [groups[i:i + LIVE_TAIL_GROUPS] for i in range(0, len(groups), LIVE_TAIL_GROUPS)]
-            sessions = [asyncio.create_task(self._live_session(c)) for c in chunks]
-            restart = asyncio.create_task(self._live_restart.wait())
-            try:
-                await asyncio.wait([*sessions, restart], return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for task in [*sessions, restart]:
-                    task.cancel()
-                await asyncio.gather(*sessions, restart, return_exceptions=True)
-            if self._live != "off" and not self._live_restart.is_set():
-                self.pacer.stats.reconnects += 1
-
-    async def _live_session(self, groups: list[_Group]) -> None:
-        by_arn = {g.arn: g for g in groups}
-        by_arn.update({g.name: g for g in groups})
-        params: dict[str, Any] = {"logGroupIdentifiers": [g.arn for g in groups]}
-        if self.options.filter_pattern:
-            params["logEventFilterPattern"] = self.options.filter_pattern
-        began = time.monotonic()
-        try:
-            answer = await self.pacer.call("StartLiveTail", self._logs.start_live_tail,
-                                           attempts=3, **params)
-            async for event in answer["responseStream"]:
-                update = event.get("sessionUpdate")
-                if update is None:
-                    continue
-                if time.monotonic() - began >= self.options.live_tail_min_session:
-                    self._live = "on"
-                for result in update.get("sessionResults") or []:
-                    group = by_arn.get(result.get("logGroupIdentifier", "").removesuffix(":*"))
-                    if group is not None:
-                        group.wake.set()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            if classify(exc) is None and not isinstance(exc, RetriesExhausted):
-                self._live = "off"  # not supported or not allowed here: polling carries on
-                return
-        if time.monotonic() - began < self.options.live_tail_min_session:
-            # One snapshot and closed (moto), or refused: not a live stream.
-            self._live = "off"
 
 
 def _parse_filter_answer(response_dict: dict[str, Any], customized_response_dict: dict[str, Any],
@@ -660,6 +888,13 @@ def _parse_filter_answer(response_dict: dict[str, Any], customized_response_dict
 def _fast_filter_answers(client: Any) -> None:
     service = client.meta.service_model.service_id.hyphenize()
     client.meta.events.register(f"before-parse.{service}.FilterLogEvents", _parse_filter_answer)
+
+
+def _live_id(key: tuple[str, int, int | None, str], nth: int) -> str:
+    """An id for an event Live Tail brought (it gives none): its identity, short."""
+    stream, ts, ingested, message = key
+    digest = zlib.crc32(message.encode(), zlib.crc32(stream.encode()))
+    return f"live-{ts}-{ingested}-{digest:08x}-{nth}"
 
 
 def _now_ms() -> int:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from warroom.aws.session import AwsSession, error_code, explain
+from warroom.incident.attribution import resource_captures
 from warroom.incident.records import Finding, Resource
 from warroom.playbook.catalog import Catalog
 from warroom.playbook.model import MetricSymptom, Playbook
@@ -240,14 +241,6 @@ def evidence(symptom: MetricSymptom, value: float) -> str:
     tail = f" {unit}" if unit else ""
     return (f"{symptom.metric} {symptom.stat} {fmt(value)}{tail} {symptom.comparison} "
             f"{fmt(symptom.threshold)}{tail}")
-
-
-def resource_captures(playbook: Playbook, resource: Resource) -> dict[str, str]:
-    """Parameters of `playbook` that take a resource of this kind, filled with its name."""
-    captures = {p.name: resource.name for p in playbook.params if p.resource == resource.kind}
-    if resource.kind == "api" and resource.attributes.get("ApiId"):
-        captures.setdefault("api_id", str(resource.attributes["ApiId"]))
-    return captures
 
 
 def symptom_queries(catalog: Catalog, resources: Sequence[Resource]) -> list[MetricQuery]:

@@ -16,17 +16,22 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from warroom.aws.session import AwsOptions, error_code
+from warroom.aws.session import AwsOptions, AwsSession, error_code
 
 T = TypeVar("T")
+# The same call on the client of renewed credentials (`client.filter_log_events` -> the new one's).
+Rebind = Callable[[Callable[..., Awaitable[Any]]], Awaitable[Callable[..., Awaitable[Any]]]]
 
-# Defaults under CloudWatch Logs' published per-account quotas (requests per second).
+# Defaults under CloudWatch Logs' published per-account quotas (requests per second); the
+# ones a tail calls again and again leave most of the quota to the account's other tools.
 DEFAULT_RATES: dict[str, float] = {
     "FilterLogEvents": 5.0,
     "GetLogEvents": 10.0,
-    "DescribeLogGroups": 5.0,
+    "DescribeLogGroups": 2.0,
     "DescribeLogStreams": 5.0,
-    "StartLiveTail": 5.0,
+    "StartLiveTail": 2.0,
+    "StartQuery": 1.0,
+    "GetQueryResults": 2.0,
 }
 FALLBACK_RATE = 5.0
 
@@ -104,6 +109,26 @@ class PacerStats:
     errors: int = 0       # 5xx and other transient server errors
     reconnects: int = 0   # dropped or refused connections, timeouts
     by_api: dict[str, int] = field(default_factory=dict)
+    # Since when (time.monotonic()) every attempt failed without an answer (5xx, dropped
+    # or refused connections, timeouts); None while the endpoint answers.
+    failing_since: float | None = None
+
+    def answered(self) -> None:
+        """The endpoint answered (a throttle is an answer too)."""
+        self.failing_since = None
+
+    def count_failure(self, kind: str) -> None:
+        """Count a failed attempt of `kind` ('throttle', 'server' or 'connection')."""
+        if kind == "throttle":
+            self.throttled += 1
+            self.answered()
+            return
+        if kind == "server":
+            self.errors += 1
+        else:
+            self.reconnects += 1
+        if self.failing_since is None:
+            self.failing_since = time.monotonic()
 
 
 def classify(exc: BaseException) -> str | None:
@@ -134,6 +159,19 @@ def classify(exc: BaseException) -> str | None:
     return None
 
 
+async def wait_out_expiry(session: AwsSession, exc: BaseException, generation: int) -> bool:
+    """When `exc` failed a call because the session's credentials expired, wait until they
+    are valid again and say True (ask for clients again). Also True for an expiry error of a
+    call made before the last renewal (`generation`): the renewed credentials were not tried."""
+    from warroom.aws.credentials import expiry_reason
+
+    watch = session.credentials
+    if not watch.known_expired and (generation == session.generation or not expiry_reason(exc, True)):
+        return False
+    await watch.wait_until_valid()
+    return True
+
+
 class RetriesExhausted(Exception):
     """A call kept failing with retryable errors for `attempts` tries; wraps the last error."""
 
@@ -147,13 +185,17 @@ class Pacer:
     """Runs calls through their API's token bucket, retrying throttles, 5xx and dropped connections."""
 
     def __init__(self, rates: Mapping[str, float] | None = None, backoff: Backoff | None = None,
-                 burst: float | None = None, seed: int | None = None) -> None:
+                 burst: float | None = None, seed: int | None = None,
+                 session: AwsSession | None = None, rebind: Rebind | None = None) -> None:
         self.rates = {**DEFAULT_RATES, **(rates or {})}
         self.backoff = backoff or Backoff()
         self._burst = burst
         self._buckets: dict[str, TokenBucket] = {}
         self._rng = random.Random(seed)
         self.stats = PacerStats()
+        # With both: a long-running call waits out expired credentials (see `call`).
+        self.session = session
+        self.rebind = rebind
 
     def bucket(self, api: str) -> TokenBucket:
         if api not in self._buckets:
@@ -166,28 +208,34 @@ class Pacer:
 
         Errors that retrying cannot fix (bad parameters, missing resources, credentials)
         are raised at once. With `attempts=None` transient errors are retried forever,
-        which is what a long-running tail wants: it resumes as soon as AWS answers again.
+        which is what a long-running tail wants: it resumes as soon as AWS answers again;
+        and, given a session and `rebind`, expired credentials are waited out: the call is
+        made again, on the client of the renewed ones, once the session's watch has them.
         """
         attempt = 0
         while True:
             await self.bucket(api).acquire()
             self.stats.calls += 1
             self.stats.by_api[api] = self.stats.by_api.get(api, 0) + 1
+            generation = self.session.generation if self.session is not None else 0
             try:
-                return await fn(**params)
+                answer = await fn(**params)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - classified below
                 kind = classify(exc)
                 if kind is None:
+                    self.stats.answered()
+                    if attempts is None and self.rebind is not None and self.session is not None \
+                            and await wait_out_expiry(self.session, exc, generation):
+                        fn = await self.rebind(fn)
+                        continue
                     raise
-                if kind == "throttle":
-                    self.stats.throttled += 1
-                elif kind == "server":
-                    self.stats.errors += 1
-                else:
-                    self.stats.reconnects += 1
+                self.stats.count_failure(kind)
                 attempt += 1
                 if attempts is not None and attempt >= attempts:
                     raise RetriesExhausted(api, exc) from exc
                 await asyncio.sleep(self.backoff.delay(attempt - 1, self._rng))
+                continue
+            self.stats.answered()
+            return answer

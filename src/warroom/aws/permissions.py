@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -46,9 +47,16 @@ READ_ACTIONS: tuple[Action, ...] = (
        logGroupName=PROBE_NAME, logStreamName=PROBE_NAME, limit=1),
     # Starting a session is billed per minute: never probed, only simulated.
     _a("logs:StartLiveTail", "stream the live logs"),
+    _a("logs:StartQuery", "search groups without a Live Tail session (Logs Insights)", "logs",
+       "start_query", logGroupNames=[PROBE_NAME], queryString="fields @message | limit 1",
+       startTime=0, endTime=1),
+    _a("logs:GetQueryResults", "read Logs Insights results", "logs", "get_query_results",
+       queryId="00000000-0000-0000-0000-000000000000"),
     _a("lambda:ListFunctions", "list functions", "lambda", "list_functions", MaxItems=1),
     _a("lambda:GetFunctionConfiguration", "diagnose a function", "lambda", "get_function_configuration",
        FunctionName=PROBE_NAME),
+    _a("lambda:ListVersionsByFunction", "code versions, for what changed", "lambda",
+       "list_versions_by_function", FunctionName=PROBE_NAME),
     _a("apigateway:GET", "list HTTP and WebSocket APIs", "apigatewayv2", "get_apis", MaxResults="1"),
     _a("dynamodb:ListTables", "list tables", "dynamodb", "list_tables", Limit=1),
     _a("dynamodb:DescribeTable", "diagnose a table", "dynamodb", "describe_table", TableName=PROBE_NAME),
@@ -78,9 +86,12 @@ READ_ACTIONS: tuple[Action, ...] = (
     # The empty/invalid-JSON probes read the value to test it; the value is never shown.
     _a("secretsmanager:GetSecretValue", "tell whether a secret is empty or not JSON", "secretsmanager",
        "get_secret_value", SecretId=PROBE_NAME),
+    _a("secretsmanager:ListSecretVersionIds", "secret rotations, for what changed (never values)",
+       "secretsmanager", "list_secret_version_ids", SecretId=PROBE_NAME),
     _a("kms:ListKeys", "list keys", "kms", "list_keys", Limit=1),
     _a("kms:DescribeKey", "keys disabled or pending deletion", "kms", "describe_key",
        KeyId=f"alias/{PROBE_NAME}"),
+    _a("kms:ListAliases", "name keys by alias", "kms", "list_aliases", Limit=1),
     _a("cloudwatch:DescribeAlarms", "alarms in ALARM or without actions", "cloudwatch", "describe_alarms",
        MaxRecords=1),
     _a("cloudwatch:GetMetricData", "metric thresholds and sparklines", "cloudwatch", "get_metric_data",
@@ -90,7 +101,18 @@ READ_ACTIONS: tuple[Action, ...] = (
        EndTime=datetime(2020, 1, 1, 0, 5, tzinfo=timezone.utc)),
     _a("ssm:DescribeParameters", "list parameters (metadata only)", "ssm", "describe_parameters",
        MaxResults=1),
+    _a("ssm:GetParameterHistory", "parameter versions, for what changed", "ssm", "get_parameter_history",
+       Name=PROBE_NAME, MaxResults=1),
     _a("s3:ListAllMyBuckets", "list buckets", "s3", "list_buckets"),
+    _a("cloudtrail:LookupEvents", "what changed before a symptom", "cloudtrail", "lookup_events",
+       MaxResults=1),
+    _a("iam:ListPolicyVersions", "policy edits, for what changed", "iam", "list_policy_versions",
+       PolicyArn=f"arn:aws:iam::000000000000:policy/{PROBE_NAME}"),
+    _a("iam:ListPolicies", "customer managed policies, for what changed", "iam", "list_policies",
+       Scope="Local", MaxItems=1),
+    _a("iam:GetRole", "the role to simulate for an assumed-role session", "iam", "get_role",
+       RoleName=PROBE_NAME),
+    _a("iam:SimulatePrincipalPolicy", "say before a fix which calls would be denied"),
 )
 
 Verdict = str  # "allowed" | "denied" | "unknown"
@@ -163,3 +185,45 @@ def policy_document(actions: tuple[Action, ...] = READ_ACTIONS) -> dict[str, Any
     return {"Version": "2012-10-17",
             "Statement": [{"Sid": "WarroomRead", "Effect": "Allow",
                            "Action": sorted({a.name for a in actions}), "Resource": "*"}]}
+
+
+# botocore signing names that IAM spells differently.
+_IAM_PREFIX = {"monitoring": "cloudwatch", "email": "ses", "tagging": "tag", "streams.dynamodb": "dynamodb"}
+
+
+def iam_action(call: str) -> str:
+    """The IAM action of `service.operation` from botocore's model, e.g.
+    `lambda.update_function_configuration` -> `lambda:UpdateFunctionConfiguration`; '' if unknown."""
+    from warroom.aws.service_model import operation_model
+
+    service, _, operation = call.partition(".")
+    model = operation_model(service, operation)
+    if model is None:
+        return ""
+    meta = model.service_model.metadata
+    prefix = str(meta.get("signingName") or meta.get("endpointPrefix") or service)
+    if prefix == "apigateway":  # API Gateway authorizes by HTTP method on the resource path
+        return f"apigateway:{model.http.get('method', 'GET')}"
+    return f"{_IAM_PREFIX.get(prefix, prefix)}:{model.name}"
+
+
+async def check_calls(session: AwsSession, calls: Sequence[tuple[str, Mapping[str, Any] | None]],
+                      purpose: str = "") -> list[Permission]:
+    """Whether the identity may make each call (`service.operation`, its parameters or None).
+
+    Simulated where IAM lets us; otherwise a read-only call with known parameters is tried
+    once as it is (AWS authorizes before it looks anything up), and anything that would
+    change something is never tried: its verdict stays "unknown".
+    """
+    from warroom.playbook.model import is_read_only_operation
+
+    actions: dict[str, Action] = {}
+    for call, params in calls:
+        name = iam_action(call)
+        if not name or name in actions:
+            continue
+        service, _, operation = call.partition(".")
+        probe = params is not None and is_read_only_operation(operation)
+        actions[name] = Action(name, purpose or call, service, operation if probe else "",
+                               tuple((params or {}).items()))
+    return await check(session, tuple(actions.values())) if actions else []

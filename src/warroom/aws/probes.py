@@ -309,6 +309,9 @@ async def secret_invalid_json(ctx: ProbeContext, playbook: Playbook, params: dic
             return None  # secret-empty reports those
         try:
             parsed = json.loads(value)
+        except RecursionError:  # valid JSON perhaps, nested deeper than Python parses
+            ctx.warn(f"secret {secret.name}: nested too deeply to check its JSON")
+            return None
         except (ValueError, TypeError) as exc:
             # The parser's position only; its message could quote the value.
             where = f" (line {exc.lineno} column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from warroom.aws.session import AwsSession, explain
+from warroom.aws.session import AwsSession, error_code, explain
 from warroom.errors import UserError
 from warroom.incident.records import Resource
 
@@ -72,6 +72,40 @@ def _keys(resource: Resource) -> list[str]:
     return [k for k in keys if k]
 
 
+class StackMissing(str):
+    """The warning that a scope's stack is not in one region; `merge_warnings` makes it one
+    warning when the stack is in no region, and none when another region has it."""
+
+    stack: str
+
+    def __new__(cls, text: str, stack: str) -> StackMissing:
+        made = super().__new__(cls, text)
+        made.stack = stack
+        return made
+
+
+def merge_warnings(by_region: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
+    """Each region's warnings as one list, named by region when there are several.
+
+    A missing stack is a warning only when no region has it (the stack spans regions, or
+    lives in one of them), and then once.
+    """
+    several = len(by_region) > 1
+    missing: dict[str, list[str]] = {}
+    out: list[str] = []
+    for region, warnings in by_region:
+        for warning in warnings:
+            if isinstance(warning, StackMissing):
+                missing.setdefault(warning.stack, []).append(warning)
+            else:
+                out.append(f"{region}: {warning}" if several and region else warning)
+    for stack, lacking in missing.items():
+        if len(lacking) == len(by_region):
+            out.append(lacking[0] if not several else
+                       f"stack {stack}: no such stack in any of the regions ({', '.join(r for r, _ in by_region)})")
+    return list(dict.fromkeys(out))
+
+
 async def members(session: AwsSession, scope: Scope) -> Members:
     """Everything the scope's stacks and tags name; an unreadable one is a warning."""
     found = Members()
@@ -79,13 +113,19 @@ async def members(session: AwsSession, scope: Scope) -> Members:
         try:
             await _stack_members(session, stack, found, depth=0)
         except Exception as exc:  # noqa: BLE001 - one stack's failure is reported, not fatal
-            found.warnings.append(f"stack {stack}: {explain(exc, session.options)}")
+            text = f"stack {stack}: {explain(exc, session.options)}"
+            found.warnings.append(StackMissing(text, stack) if _no_such_stack(exc) else text)
     if scope.tags:
         try:
             found.arns |= await _tagged(session, scope.tags)
         except Exception as exc:  # noqa: BLE001
             found.warnings.append(f"tags: {explain(exc, session.options)}")
     return found
+
+
+def _no_such_stack(exc: Exception) -> bool:
+    # CloudFormation answers ValidationError "Stack with id NAME does not exist".
+    return error_code(exc) == "ValidationError" and "does not exist" in str(exc)
 
 
 async def _stack_members(session: AwsSession, stack: str, found: Members, depth: int) -> None:

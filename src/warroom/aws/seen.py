@@ -1,6 +1,12 @@
-"""A bounded memory of event ids already delivered, bucketed by event timestamp.
+"""A bounded memory of the events already delivered, bucketed by event timestamp.
 
-An id is only ever looked up in the bucket of its own event's second, and whole
+An event is known by what both of CloudWatch's read paths give: FilterLogEvents has event
+ids, Live Tail has none, so the identity is (stream, timestamp, ingestion time, message)
+within a group. Identical events (same message in the same millisecond, written in one
+PutLogEvents) share that identity, so each read counts the occurrences it has seen
+(`Occurrences`) and the n-th occurrence is new only if no read delivered n of them yet.
+
+An identity is only ever looked up in the bucket of its own event's second, and whole
 buckets are dropped once no query can return their events any more (their timestamps
 fall below every future query's start time), so memory holds a sliding window of
 timestamps, however long a tail runs.
@@ -8,33 +14,61 @@ timestamps, however long a tail runs.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 BUCKET_MS = 1000
+
+EventKey = tuple[str, int, "int | None", str]
+
+
+def event_key(stream: str, timestamp: int, ingestion_time: int | None, message: str) -> EventKey:
+    """The identity of a log event within its group, the same from either read path."""
+    return (stream, timestamp, ingestion_time, message)
+
+
+class Occurrences:
+    """How many times one read (a query across its pages, or a Live Tail session) met each identity."""
+
+    def __init__(self) -> None:
+        self._counts: dict[Hashable, int] = {}
+
+    def next(self, key: Hashable) -> int:
+        """1 for the first time `key` is met, 2 for the second, ..."""
+        count = self._counts.get(key, 0) + 1
+        self._counts[key] = count
+        return count
+
+    def clear(self) -> None:
+        self._counts.clear()
 
 
 class SeenIds:
-    """Event ids by timestamp second; `floor` is the lowest timestamp still remembered."""
+    """Identities by timestamp second, with how many of each were delivered; `floor` is the
+    lowest timestamp still remembered."""
 
     def __init__(self, floor: int = 0) -> None:
         self.floor = floor
-        self._buckets: dict[int, set[str]] = {}
+        self._buckets: dict[int, dict[Hashable, int]] = {}
         self._count = 0
 
     def __len__(self) -> int:
         return self._count
 
-    def add(self, timestamp: int, event_id: str) -> bool:
-        """Remember an id; True if it was new."""
-        key = timestamp // BUCKET_MS
-        bucket = self._buckets.get(key)
+    def add(self, timestamp: int, key: Hashable, occurrence: int = 1) -> bool:
+        """Remember the `occurrence`-th event of identity `key`; True if it was new."""
+        second = timestamp // BUCKET_MS
+        bucket = self._buckets.get(second)
         if bucket is None:
-            bucket = self._buckets[key] = set()
-        elif event_id in bucket:
+            bucket = self._buckets[second] = {}
+        known = bucket.get(key, 0)
+        if known >= occurrence:
             return False
-        bucket.add(event_id)
-        self._count += 1
+        bucket[key] = occurrence
+        if not known:
+            self._count += 1
         return True
 
-    def __contains__(self, item: tuple[int, str]) -> bool:
+    def __contains__(self, item: tuple[int, Hashable]) -> bool:
         timestamp, event_id = item
         bucket = self._buckets.get(timestamp // BUCKET_MS)
         return bucket is not None and event_id in bucket

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from warroom.errors import UserError
 
+if TYPE_CHECKING:
+    from warroom.aws.credentials import CredentialWatch
+
 DEFAULT_RETRY = {"mode": "standard", "max_attempts": 5}
+# botocore gives its loggers a NullHandler; aiobotocore does not, so Python's last-resort
+# handler would print its warnings (an SSO token that failed to refresh, with a traceback)
+# above the one line that says what to do.
+logging.getLogger("aiobotocore").addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,8 @@ class AwsOptions:
 class AwsSession:
     """Builds async (aiobotocore) and sync (boto3) clients from one AwsOptions.
 
-    Async clients are cached per service for the life of the session; close with `aclose`.
+    Async clients are cached per service until `renew` or `aclose`. Every call they make
+    is reported to `credentials`, which knows when the credentials have expired.
     """
 
     def __init__(self, options: AwsOptions | None = None) -> None:
@@ -64,6 +73,28 @@ class AwsSession:
         self._stack = contextlib.AsyncExitStack()
         self._clients: dict[str, Any] = {}
         self._boto3_session: Any = None
+        self.generation = 0  # renewals so far: calls of older clients say nothing of the new credentials
+        self._credentials: CredentialWatch | None = None
+
+    @property
+    def credentials(self) -> CredentialWatch:
+        """Whether the credentials are known to be expired, and waiting for new ones."""
+        if self._credentials is None:
+            from warroom.aws.credentials import CredentialWatch
+
+            self._credentials = CredentialWatch(self)
+        return self._credentials
+
+    def renew(self) -> None:
+        """Read the credential chain again: the next client comes from a new botocore session.
+
+        Clients handed out before keep their old credentials (ask `client()` again); they
+        stay open until `aclose`, since a task may still be using one.
+        """
+        self.generation += 1
+        self._aio_session = None
+        self._boto3_session = None
+        self._clients = {}
 
     # -- async ------------------------------------------------------------------------
 
@@ -77,6 +108,7 @@ class AwsSession:
                 self._aio_session.get_scoped_config()  # surfaces ProfileNotFound now
             except botocore.exceptions.ProfileNotFound as exc:
                 raise UserError(explain(exc)) from exc
+            self.credentials.hooks(self._aio_session, self.generation)
         return self._aio_session
 
     async def client(self, service: str) -> Any:
@@ -134,6 +166,7 @@ class AwsSession:
                 self._boto3_session = boto3.session.Session(profile_name=self.options.profile)
             except botocore.exceptions.ProfileNotFound as exc:
                 raise UserError(explain(exc)) from exc
+            self.credentials.hooks(self._boto3_session.events, self.generation)
         try:
             return self._boto3_session.client(
                 service, config=self.options.botocore_config(botocore.config.Config),
@@ -148,7 +181,8 @@ _CREDENTIAL_CODES = {
     "InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId",
     "SignatureDoesNotMatch", "IncompleteSignature", "AuthFailure",
 }
-_EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"}
+# What AWS answers for credentials past their end.
+EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"})
 
 
 DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
@@ -190,11 +224,13 @@ def explain(exc: BaseException, options: AwsOptions | None = None) -> str:
         return f"cannot reach {endpoint}: check --endpoint-url, the network or a proxy ({exc})"
     if isinstance(exc, (bx.ReadTimeoutError, bx.ConnectionClosedError)):
         return f"{endpoint} stopped answering: {exc}"
-    if isinstance(exc, bx.TokenRetrievalError) or isinstance(exc, bx.SSOTokenLoadError):
-        return f"the SSO session has expired: run `aws sso login` ({exc})"
+    from warroom.aws.credentials import renewal_hint, sso_expired
+
+    if sso_expired(exc):
+        return f"the SSO session has expired: {renewal_hint(options or AwsOptions(), sso=True)} ({exc})"
     code = error_code(exc)
-    if code in _EXPIRED_CODES:
-        return f"the AWS credentials have expired ({code}): refresh them (`aws sso login` or new keys)"
+    if code in EXPIRED_CODES:
+        return f"the AWS credentials have expired ({code}): {renewal_hint(options or AwsOptions())}"
     if code in _CREDENTIAL_CODES:
         return (f"AWS rejected the credentials ({code}): check the access key and secret, "
                 "or the profile, with `aws sts get-caller-identity`")

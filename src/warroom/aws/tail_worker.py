@@ -11,7 +11,9 @@ pickle. The parent writes one frame, the `Config`; the child then writes message
     ("batch", [row, ...])   records in timestamp order (`row` from `encode`)
     ("ok",)                 the source works (the store's `source_ok`)
     ("failed", text)        a failure in plain words (the store's `source_failed`)
+    ("stalled", text)       reading or matching has fallen behind (the store's `source_stalled`)
     ("throttled", n)        the tail's throttled count so far
+    ("logs", text)          how the tail reads, in a few words (`describe`), when it changes
 
 The child exits when its stdin reaches EOF, so it cannot outlive the console however
 that ends (quit, Ctrl-C, crash, SIGKILL). The same `follow` loop runs in-process against
@@ -26,16 +28,21 @@ import pickle
 import struct
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from warroom.aws.session import AwsOptions, AwsSession, explain
 from warroom.incident.records import Record
 from warroom.playbook.matcher import Match, Matcher
 from warroom.playbook.model import Playbook
 
+if TYPE_CHECKING:
+    from warroom.aws.credentials import CredentialState
+
 RETRY_EVERY = 10.0       # s before retrying a tail that failed outright
+STALL_AFTER = 10.0       # s behind before the source is shown as stalled
 STATS_EVERY = 1.0
 CHUNK = 2_000            # records per batch message: the reader decodes one at a time
 HEADER = struct.Struct(">I")
@@ -53,6 +60,8 @@ class Sink(Protocol):
     def source_ok(self) -> None: ...
 
     def source_failed(self, message: str) -> None: ...
+
+    def source_stalled(self, message: str) -> None: ...
 
 
 @dataclass
@@ -83,14 +92,19 @@ def config_for(options: AwsOptions, specs: Sequence[str], since_ms: int | None,
 
 async def follow(sink: Sink, aws: AwsSession | AwsOptions, matcher: Matcher | None,
                  specs: Sequence[str] = ("",), since_ms: int | None = None,
-                 retry_every: float = RETRY_EVERY, stats_every: float = STATS_EVERY) -> None:
+                 retry_every: float = RETRY_EVERY, stats_every: float = STATS_EVERY,
+                 stall_after: float = STALL_AFTER) -> None:
     """Follow the log groups; batches go to `sink.push`, pacing stats to `sink.stats`."""
     from warroom.aws.logtail import LogTail, TailOptions
 
     options = aws.options if isinstance(aws, AwsSession) else aws
     while True:
-        tail = LogTail(options, specs or ("",), matcher, TailOptions(since_ms=since_ms))
-        watcher = asyncio.create_task(_watch_tail(sink, tail, stats_every))
+        # Not held back for time order: with many groups the backfill within the
+        # FilterLogEvents budget takes a while, and live lines should not wait for it.
+        tail = LogTail(options, specs or ("",), matcher, TailOptions(since_ms=since_ms, merge_since=False))
+        # Expired credentials are waited out inside the tail: the status bar says so meanwhile.
+        tail.credentials.listen(lambda state: _tell_credentials(sink, state))
+        watcher = asyncio.create_task(_watch_tail(sink, tail, stats_every, stall_after))
         try:
             async for batch in tail.batches():
                 sink.push(batch)
@@ -107,24 +121,60 @@ async def follow(sink: Sink, aws: AwsSession | AwsOptions, matcher: Matcher | No
         await asyncio.sleep(retry_every)
 
 
-async def _watch_tail(sink: Sink, tail: object, every: float) -> None:
-    """Turn the tail's pacing counters into throttled counts and a connection state."""
-    last_calls = last_failed = 0
+def _tell_credentials(sink: Sink, state: CredentialState) -> None:
+    """An expiry as the source's failure (the line says how to renew); renewed, working again."""
+    if not state.expired:
+        sink.source_ok()
+    elif not state.attempts:  # not again for each re-read that still failed
+        sink.source_failed(state.line)
+
+
+async def _watch_tail(sink: Sink, tail: Any, every: float, stall_after: float = STALL_AFTER) -> None:
+    """Turn the tail's pacing counters into throttled counts and a connection state: failing
+    once every attempt has failed for `every` seconds (Live Tail makes few calls, so a
+    share of failed calls says little), stalled while reading or matching is `stall_after`
+    seconds behind, working again at the first answer in time."""
+    failing = False
+    last_filter = 0
     while True:
+        began = time.monotonic()
         await asyncio.sleep(every)
-        pacer = getattr(tail, "pacer", None)
-        stats = getattr(pacer, "stats", None)
-        if stats is None:
-            continue
+        # Woken late: matching (on this loop) holds it up; or the tail's reads lag.
+        behind = max(time.monotonic() - began - every, tail.behind())
+        stats = tail.pacer.stats
         sink.stats.throttled = stats.throttled
-        failed = stats.throttled + stats.errors + stats.reconnects
-        calls, new_failed = stats.calls - last_calls, failed - last_failed
-        last_calls, last_failed = stats.calls, failed
-        if calls and new_failed >= calls and stats.errors + stats.reconnects:
+        tail_stats = tail.stats()
+        sink.stats.logs = describe(tail_stats, (tail_stats.filter_calls - last_filter) / every,
+                                   tail.pacer.rates.get("FilterLogEvents", 5.0))
+        last_filter = tail_stats.filter_calls
+        since = stats.failing_since
+        if tail.credentials.known_expired:
+            continue  # said by the tail's credential listener, until they are renewed
+        if since is not None and time.monotonic() - since >= every:
+            failing = True
             sink.source_failed(f"CloudWatch Logs calls are failing ({stats.errors} server errors, "
                                f"{stats.reconnects} dropped connections so far); retrying")
-        elif calls > new_failed:
+        elif behind >= stall_after:
+            sink.source_stalled(f"log tail {behind:.0f} s behind: the lines shown are late")
+        elif since is None and (failing or stats.calls):
+            failing = False
             sink.source_ok()
+
+
+def describe(stats: Any, filter_rate: float, budget: float) -> str:
+    """How the tail reads, for the status bar: `Live Tail 6×60 · Insights 50 · sampled:
+    1,204 live, backfilling 3 · FilterLogEvents 0.8/1 per s`."""
+    parts = []
+    if stats.live_sessions:
+        parts.append(f"Live Tail {stats.live_sessions}×{stats.live_groups}")
+    elif stats.live_refused:
+        parts.append("Live Tail refused: polling")
+    if stats.insights_groups:
+        parts.append(f"Insights {stats.insights_groups}")
+    if stats.sampled:
+        parts.append(f"sampled: {stats.live_events:,} live, backfilling {stats.backfilling}")
+    parts.append(f"FilterLogEvents {filter_rate:.1f}/{budget:g} per s")
+    return " · ".join(parts)
 
 
 # -- wire format --------------------------------------------------------------------------
@@ -179,6 +229,17 @@ class _PipeStats:
     def __init__(self, send: Any) -> None:
         self._send = send
         self._throttled = 0
+        self._logs = ""
+
+    @property
+    def logs(self) -> str:
+        return self._logs
+
+    @logs.setter
+    def logs(self, value: str) -> None:
+        if value != self._logs:
+            self._logs = value
+            self._send(("logs", value))
 
     @property
     def throttled(self) -> int:
@@ -212,6 +273,9 @@ class PipeSink:
 
     def source_failed(self, message: str) -> None:
         self.send(("failed", message))
+
+    def source_stalled(self, message: str) -> None:
+        self.send(("stalled", message))
 
 
 def _watch_parent(stdin: BinaryIO) -> None:

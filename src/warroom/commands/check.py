@@ -5,72 +5,73 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING
+
+from warroom import timespec
+from warroom.config import add_scope_options
 
 if TYPE_CHECKING:
     from warroom.aws.health import CheckResult
     from warroom.aws.scope import Scope
+    from warroom.aws.session import AwsSession
+    from warroom.config import Settings
     from warroom.playbook.catalog import Catalog
 
 MAX_PER_GROUP = 5  # findings shown per (playbook, resource) in text; --json shows all
-
+LOGS_SINCE = "15m"
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
         "check", help="look for known problems in the AWS resources once",
         description="Discover the stack's resources, run the playbooks' state probes and metric "
-                    "thresholds, read alarms and recent CloudFormation events and failed CodeBuild "
-                    "logs, and print what is wrong. Exit 0 if nothing was found, 1 if something "
+                    "thresholds, read alarms, recent CloudFormation events, failed CodeBuild logs "
+                    "and the symptoms in the log groups since --since, and print what is wrong. Exit 0 if nothing was found, 1 if something "
                     "was, 2 on error.")
     parser.add_argument("--json", action="store_true", help="one JSON object per finding")
+    parser.add_argument("--since", metavar="WHEN", default=LOGS_SINCE,
+                        help=f"look for symptoms in the scope's log groups from then on: {timespec.HELP} "
+                             f"(default {LOGS_SINCE})")
     add_scope_options(parser)
     parser.set_defaults(func=run)
 
 
-def add_scope_options(parser: argparse.ArgumentParser) -> None:
-    """--prefix, --stack, --tag: the scope's criteria; a resource matching any is in scope."""
-    parser.add_argument("--prefix", action="append", default=[], metavar="P",
-                        help="resources whose name starts with P (repeatable)")
-    parser.add_argument("--stack", action="append", default=[], metavar="NAME",
-                        help="the resources of CloudFormation stack NAME, nested stacks included (repeatable)")
-    parser.add_argument("--tag", action="append", default=[], metavar="KEY=VALUE",
-                        help="resources tagged KEY=VALUE (repeatable)")
-
-
-def scope_of(args: argparse.Namespace) -> Scope:
-    from warroom.aws.scope import Scope, parse_tag
-
-    return Scope(prefixes=tuple(getattr(args, "prefix", []) or ()),
-                 stacks=tuple(getattr(args, "stack", []) or ()),
-                 tags=tuple(parse_tag(t) for t in getattr(args, "tag", []) or ()))
-
-
 def run(args: argparse.Namespace) -> int:
-    from warroom.aws.session import AwsOptions
+    from warroom.aws.regions import combine, each_region
     from warroom.commands.common import catalog as load
+    from warroom.textout import inert
 
-    options = AwsOptions.from_args(args)
+    settings: Settings = args.settings
     catalog = load(args)
-    result = asyncio.run(_check(options, catalog, scope_of(args)))
-    for warning in result.warnings:
-        from warroom.textout import inert
+    since_ms = timespec.since_ms(args.since)
 
+    async def check(session: AwsSession, first: bool) -> CheckResult:
+        return await check_once(session, catalog, settings.scope, since_ms)
+
+    results = asyncio.run(each_region(settings.regional(), check))
+    result = combine(results, catalog)
+    for warning in result.warnings:
         print(f"warroom: warning: {inert(warning)}", file=sys.stderr)
     if args.json:
         print_json(result, sys.stdout)
     else:
-        print_text(result, catalog, sys.stdout)
+        print_text(result, catalog, sys.stdout, regions=[region for region, _ in results])
     return 1 if result.findings else 0
 
 
-async def _check(options: object, catalog: Catalog, scope: Scope) -> CheckResult:
-    from warroom.aws.health import Checker, preflight
-    from warroom.aws.session import AwsSession
+async def check_once(session: AwsSession, catalog: Catalog, scope: Scope,
+                     logs_since_ms: int | None = None) -> CheckResult:
+    """One check (the log symptoms since `logs_since_ms`, given); credentials that expire
+    during it end it with the line that says how to renew them, since what it found without
+    them is not the whole story."""
+    from warroom.aws.health import Checker
+    from warroom.errors import UserError
 
-    await preflight(options)  # type: ignore[arg-type]
-    async with AwsSession(options) as session:  # type: ignore[arg-type]
-        return await Checker(session, catalog, scope=scope).run_once()
+    result = await Checker(session, catalog, scope=scope).run_once(logs_since_ms)
+    if session.credentials.known_expired:
+        raise UserError(session.credentials.state.line)
+    return result
 
 
 def print_json(result: CheckResult, out: IO[str]) -> None:
@@ -89,7 +90,8 @@ def _clock(ms: int) -> str:
     return moment.strftime("%H:%M:%S" if moment.date() == today else "%Y-%m-%d %H:%M")
 
 
-def print_text(result: CheckResult, catalog: Catalog, out: IO[str]) -> None:
+def print_text(result: CheckResult, catalog: Catalog, out: IO[str], regions: Sequence[str] = ()) -> None:
+    """Findings by playbook, then a summary; each subject names its region when `regions` are several."""
     from warroom.redact import redact
     from warroom.textout import Paint, inert, use_colour
 
@@ -103,20 +105,23 @@ def print_text(result: CheckResult, catalog: Catalog, out: IO[str]) -> None:
             out.write(f"{paint.id(pid)}  {inert(playbook.title)}  [{playbook.severity}]\n")
         else:
             out.write(f"{paint.id('(no playbook)')}  alarms no playbook covers\n")
-        shown: dict[tuple[str, str], int] = {}
+        shown: dict[tuple[str, str, str], int] = {}
         for finding in findings:
-            key = (finding.resource_kind, finding.resource)
+            key = (finding.region, finding.resource_kind, finding.resource)
             shown[key] = shown.get(key, 0) + 1
             if shown[key] > MAX_PER_GROUP:
                 continue
-            subject = f"{finding.resource_kind} {finding.resource}".strip()
+            where = f"{finding.region} " if len(regions) > 1 else ""
+            subject = f"{where}{finding.resource_kind} {finding.resource}".strip()
             out.write(f"  {paint.dim(_clock(finding.time))}  {finding.kind:<6}  {inert(subject)}\n"
                       f"      {inert(redact(finding.evidence))}\n")
-        for (kind, name), count in shown.items():
+        for (_, _, name), count in shown.items():
             if count > MAX_PER_GROUP:
                 out.write(f"      … and {count - MAX_PER_GROUP} more on {inert(name)} (see --json)\n")
         out.write("\n")
     scope = f"{_count(len(result.resources), 'resource')} of {_count(len({r.kind for r in result.resources}), 'kind')}"
+    if len(regions) > 1:
+        scope += f" in {_count(len(regions), 'region')} ({', '.join(regions)})"
     if result.findings:
         out.write(f"{_count(len(result.findings), 'finding')} from {_count(len(groups), 'playbook')} "
                   f"on {scope}\n")

@@ -10,7 +10,11 @@ from warroom.playbook.catalog import Catalog, load_catalog
 
 def catalog(args: argparse.Namespace) -> Catalog:
     """The effective playbooks; each broken playbook is reported on stderr and skipped."""
-    result = load_catalog(getattr(args, "playbooks", []) or [])
+    result = load_catalog(args.settings.playbook_dirs)
     for problem in result.problems:
         print(f"warroom: skipped: {problem}", file=sys.stderr)
+    if getattr(args, "demo_world", False):  # the demo's own console knows its world's names
+        from warroom.demo.defaults import with_demo_defaults
+
+        return with_demo_defaults(result)
     return result

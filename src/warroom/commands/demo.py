@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import sys
@@ -11,6 +12,7 @@ import threading
 from warroom.errors import UserError
 
 MAX_RATE = 5000.0
+MAX_LATENCY_MS = 60_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,6 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--seed", type=int, default=0, help="make the run deterministic (default 0)")
     parser.add_argument("--rate", type=float, default=20.0,
                         help=f"background log events per second (default 20, up to {MAX_RATE:.0f})")
+    parser.add_argument("--bare", action="store_true",
+                        help="with --serve: the offline account alone, no seeded world and no simulated traffic")
+    parser.add_argument("--no-quotas", action="store_true",
+                        help="lift CloudWatch Logs' per-account request quotas (enforced by default)")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="MS",
+                        help="milliseconds added to every AWS call (default 0)")
     parser.set_defaults(func=run)
 
 
@@ -32,6 +40,12 @@ def run(args: argparse.Namespace) -> int:
     rate = float(getattr(args, "rate", 20.0))
     if not 0 <= rate <= MAX_RATE:
         raise UserError(f"--rate: {rate:g} is outside 0..{MAX_RATE:.0f} events per second")
+    latency = float(getattr(args, "latency", 0.0))
+    if not 0 <= latency <= MAX_LATENCY_MS:
+        raise UserError(f"--latency: {latency:g} is outside 0..{MAX_LATENCY_MS} milliseconds")
+    bare = bool(getattr(args, "bare", False))
+    if bare and not getattr(args, "serve", False):
+        raise UserError("--bare: only with --serve (the console needs the seeded world)")
     if getattr(args, "endpoint_url", None) or getattr(args, "profile", None):
         raise UserError("demo runs its own offline AWS: drop --endpoint-url/--profile "
                         "(use `warroom --endpoint-url URL ...` against `warroom demo --serve`)")
@@ -44,11 +58,15 @@ def run(args: argparse.Namespace) -> int:
         os.environ.pop(key, None)
     # SIGTERM should unwind like Ctrl-C so the children are stopped in order.
     signal.signal(signal.SIGTERM, _interrupt)
-    with DemoWorld(seed=args.seed, rate=rate) as demo:
+    with DemoWorld(seed=args.seed, rate=rate, bare=bare, latency_ms=latency,
+                   quotas=not getattr(args, "no_quotas", False)) as demo:
         if args.serve:
             return _serve(demo.endpoint)
         args.endpoint_url = demo.endpoint
         args.region = "us-east-1"
+        args.settings = dataclasses.replace(args.settings, profile=None, regions=(args.region,),
+                                            endpoint_url=demo.endpoint)
+        args.demo_world = True  # its playbooks may offer the world's names as defaults
         return _front_end(args, demo.world.log_groups if demo.world else [])
 
 
@@ -73,7 +91,8 @@ def _serve(endpoint: str) -> int:
     env = " ".join(f"{k}={v}" for k, v in {"AWS_ENDPOINT_URL": endpoint, **OFFLINE_ENV}.items()
                    if k != "AWS_DEFAULT_REGION")
     print(f"# in another shell: export {env}\n"
-          "# then: warroom check · warroom tail /aws/lambda/ · warroom fix lambda-timeout · "
+          "# then: warroom check · warroom tail /aws/lambda/ · "
+          "warroom fix lambda-timeout --param function=bos-dev-agent-persona · "
           "aws lambda list-functions   (Ctrl-C here stops the world)", file=sys.stderr, flush=True)
     try:
         threading.Event().wait()

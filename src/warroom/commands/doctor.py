@@ -6,8 +6,11 @@ import argparse
 import asyncio
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from warroom.aws.permissions import Permission
+if TYPE_CHECKING:
+    from warroom.aws.permissions import Permission
+    from warroom.aws.session import AwsSession
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,44 +27,41 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from warroom.aws.permissions import policy_document
+    from warroom.aws.permissions import check, policy_document
+    from warroom.aws.regions import each_region
 
     if args.policy:
         print(json.dumps(policy_document(), indent=2))
         return 0
-    from warroom.aws.session import AwsOptions
 
-    permissions = asyncio.run(_check(AwsOptions.from_args(args)))
-    if args.json:
-        for p in permissions:
-            print(json.dumps({"action": p.action.name, "verdict": p.verdict, "how": p.how,
-                              "purpose": p.action.purpose}))
-    else:
-        _print_text(permissions)
-    return 1 if any(p.verdict == "denied" for p in permissions) else 0
-
-
-async def _check(options: object) -> list[Permission]:
-    from warroom.aws.health import preflight
-    from warroom.aws.permissions import check
-    from warroom.aws.session import AwsSession
-
-    await preflight(options)  # type: ignore[arg-type]
-    async with AwsSession(options) as session:  # type: ignore[arg-type]
+    async def verdicts(session: AwsSession, first: bool) -> list[Permission]:
         return await check(session)
 
+    found = asyncio.run(each_region(args.settings.regional(), verdicts))
+    rows = [(region, p) for region, permissions in found for p in permissions]
+    if args.json:
+        for region, p in rows:
+            print(json.dumps({"region": region, "action": p.action.name, "verdict": p.verdict, "how": p.how,
+                              "purpose": p.action.purpose}))
+    else:
+        _print_text(rows, several=len(found) > 1)
+    return 1 if any(p.verdict == "denied" for _, p in rows) else 0
 
-def _print_text(permissions: list[Permission]) -> None:
+
+def _print_text(rows: list[tuple[str, Permission]], several: bool) -> None:
+    """One line per action (per region and action when `several`), then the counts."""
     from warroom.textout import Paint, use_colour
 
     paint = Paint(use_colour(sys.stdout))
     colour = {"allowed": "32", "denied": "1;31", "unknown": "33"}
-    width = max(len(p.action.name) for p in permissions)
-    for p in permissions:
-        print(f"{p.action.name:<{width}}  {paint(f'{p.verdict:<7}', colour[p.verdict])}  "
+    width = max(len(p.action.name) for _, p in rows)
+    region_width = max(len(region) for region, _ in rows)
+    for region, p in rows:
+        where = f"{region:<{region_width}}  " if several else ""
+        print(f"{where}{p.action.name:<{width}}  {paint(f'{p.verdict:<7}', colour[p.verdict])}  "
               f"{p.action.purpose}{'' if p.how in ('simulated', 'probed') else f'  ({p.how})'}")
-    counts = {v: sum(p.verdict == v for p in permissions) for v in ("allowed", "denied", "unknown")}
-    how = "simulated by IAM" if permissions and permissions[0].how == "simulated" else "probed"
+    counts = {v: sum(p.verdict == v for _, p in rows) for v in ("allowed", "denied", "unknown")}
+    how = "simulated by IAM" if rows[0][1].how == "simulated" else "probed"
     print(f"{counts['allowed']} allowed, {counts['denied']} denied, {counts['unknown']} unknown ({how})")
     if counts["denied"]:
         print("warroom keeps working without a denied read and says which view it affects; "

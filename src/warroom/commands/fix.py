@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -73,8 +74,10 @@ def run(args: argparse.Namespace) -> int:
     from warroom.commands.line_prompter import LinePrompter
     from warroom.errors import UserError
     from warroom.incident.audit import AuditLog
+    from warroom.playbook.types import misfit
     from warroom.runner import Runner
     from warroom.runner.inputs import BadInput, coerce
+    from warroom.runner.plans import unfilled
     from warroom.runner.policy import is_read_only
     from warroom.textout import inert
 
@@ -82,6 +85,15 @@ def run(args: argparse.Namespace) -> int:
     if playbook is None:
         raise UserError(f"no playbook with id '{inert(args.playbook)}' (see `warroom playbooks list`)")
     values: dict[str, object] = dict(parse_params(args.param, known_names(playbook)))
+    resource_param = next((p for p in playbook.params if p.resource), None)
+    if args.resource and resource_param is None:
+        raise UserError(f"bad --resource: playbook '{playbook.id}' takes no resource; use --param")
+    for param in playbook.params:
+        given = values.get(param.name, args.resource if param is resource_param else None)
+        problem = misfit(given, param.type, param.pattern) if given is not None else None
+        if problem:
+            source = "--param" if param.name in values else "--resource"
+            raise UserError(f"bad {source} {param.name}: {problem}")
     for step in (*playbook.diagnose, *playbook.fix):
         for item in step.inputs:
             if item.name in values:
@@ -89,18 +101,23 @@ def run(args: argparse.Namespace) -> int:
                     values[item.name] = coerce(item, values[item.name])
                 except BadInput as exc:
                     raise UserError(f"bad --param {item.name}: {exc}") from None
-    explicit = set(values) | ({next((p.name for p in playbook.params if p.resource), "")}
-                              if args.resource else set())
-    read_only = is_read_only(args.read_only, args.profile)
+    explicit = set(values) | ({resource_param.name} if args.resource and resource_param else set())
+    if args.resource and resource_param is not None:
+        values.setdefault(resource_param.name, args.resource)
+    if args.yes or args.dry_run:  # nobody to ask: name what to give instead of guessing
+        missing = [p for p in unfilled(playbook, values) if p.default is None]
+        if missing:
+            raise UserError(f"{playbook.id} needs " + ", ".join(
+                f"{p.name} ({inert(p.description)})" if p.description else p.name for p in missing)
+                + ": give " + " ".join(f"--param {p.name}=VALUE" for p in missing))
+    read_only = args.settings.read_only
     prompter = LinePrompter(yes=args.yes, explicit=explicit)
-    if args.resource and not any(p.resource for p in playbook.params):
-        raise UserError(f"bad --resource: playbook '{playbook.id}' takes no resource; use --param")
 
     async def main() -> int:
-        async with AwsSession(AwsOptions.from_args(args)) as session:
+        async with AwsSession(args.settings.aws()) as session:
             runner = Runner(playbook, prompter, session, values=values, explicit=explicit,
                             resource=args.resource, read_only=read_only, dry_run=args.dry_run,
-                            audit=None if args.dry_run else AuditLog(args.audit_log))
+                            audit=None if args.dry_run else AuditLog(args.settings.audit_log))
             prompter.say(f"{playbook.id}: {inert(playbook.title)}"
                          + ("   [DRY RUN: nothing is called]" if args.dry_run else "")
                          + ("   [READ-ONLY]" if read_only else ""))
@@ -120,4 +137,10 @@ def run(args: argparse.Namespace) -> int:
             prompter.say(f"audit trail: {runner.audit.path}")
         return 0 if result.ok else 1
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:
+        # Ctrl-C at a prompt or while a step runs: the runner has written the abort to the
+        # audit, and a running shell step's process group is gone with it.
+        print("\ninterrupted: the remaining steps were not run", file=sys.stderr, flush=True)
+        return 130

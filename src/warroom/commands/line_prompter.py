@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import json
+import os
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import IO, Any
 
 from warroom.playbook.model import Input
@@ -26,6 +28,7 @@ class LinePrompter:
         self.explicit = explicit or set()
         self.out = out or sys.stdout
         self.stdin = stdin or sys.stdin
+        self._lines = _Lines(self.stdin)
         self.paint = Paint(use_colour(self.out))
 
     # -- output -------------------------------------------------------------------------
@@ -104,19 +107,19 @@ class LinePrompter:
     # -- questions ----------------------------------------------------------------------
 
     async def _read(self, prompt: str, secret: bool = False) -> str:
-        """One answer line; end of input ends the run (nothing more will be answered)."""
-        if secret and self.stdin is sys.stdin and sys.stdin.isatty():
-            try:
-                return await asyncio.to_thread(getpass.getpass, prompt)
-            except EOFError:
-                raise Aborted from None
-        print(prompt, end="", file=self.out, flush=True)
-        line = await asyncio.to_thread(self.stdin.readline)
+        """One answer line; end of input ends the run (nothing more will be answered).
+
+        Read on the event loop, not in a thread: Ctrl-C cancels the wait at once, where a
+        thread blocked in readline would hold the exit until Enter.
+        """
+        with _no_echo(self.stdin) if secret and self.stdin.isatty() else nullcontext():
+            print(prompt, end="", file=self.out, flush=True)  # once echo is off, as getpass does
+            line = await self._lines.readline()
         if not line:
             self.say()
-            raise Aborted
-        if secret and not self.stdin.isatty():
-            self.say()  # the piped answer is not echoed; end the prompt line
+            raise Aborted(reason="input closed")
+        if secret:
+            self.say()  # the answer was not echoed; end the prompt line
         return line.rstrip("\r\n")
 
     async def ask_input(self, spec: Input, default: Any, problem: str | None = None) -> Any:
@@ -167,10 +170,15 @@ class LinePrompter:
         if self.yes:
             self.say("--yes does not confirm a destructive step unless "
                      + ", ".join(f"--param {n}=..." for n in plan.confirm_from) + " is given; asking.")
-        answer = await self._read(f"Destructive. Type {inert(expected)} to confirm (anything else skips): ")
+        if not expected or inert(expected) != expected:
+            # A name that cannot be shown exactly as it must be typed cannot be confirmed.
+            self.say(f"   the name to type ({inert(expected) or 'none'}) cannot be typed as shown; not run")
+            return False
+        answer = await self._read(f"Destructive. To confirm, type the name {expected} "
+                                  "(anything else skips): ")
         if answer.strip() == expected:
             return True
-        self.say("   the name does not match; not run")
+        self.say(f"   the name typed is not {expected}; not run")
         return False
 
     async def on_failure(self, plan: StepPlan, error: StepError) -> FailureChoice:
@@ -194,6 +202,59 @@ class LinePrompter:
             return False
         answer = (await self._read("Mark as done? [y/N] ")).strip().lower()
         return answer in ("y", "yes")
+
+
+class _Lines:
+    """Lines of stdin read on the event loop, so that a cancel ends the wait at once."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        try:
+            self.fd: int | None = stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            self.fd = None  # an in-memory stream: reading it never waits
+        self.buffer = b""
+        self.eof = False
+
+    async def readline(self) -> str:
+        if self.fd is None:
+            return self.stream.readline()
+        while b"\n" not in self.buffer and not self.eof:
+            await self._readable()
+            chunk = os.read(self.fd, 65536)
+            self.eof = not chunk
+            self.buffer += chunk
+        line, newline, self.buffer = self.buffer.partition(b"\n")
+        return (line + newline).decode("utf-8", "replace")
+
+    async def _readable(self) -> None:
+        assert self.fd is not None
+        loop = asyncio.get_running_loop()
+        ready = loop.create_future()
+        try:
+            loop.add_reader(self.fd, lambda: ready.done() or ready.set_result(None))
+        except PermissionError:
+            return  # a regular file: epoll cannot watch it, and reading it does not wait
+        try:
+            await ready
+        finally:
+            loop.remove_reader(self.fd)
+
+
+@contextmanager
+def _no_echo(stream: IO[str]) -> Iterator[None]:
+    """The terminal does not echo what is typed (a secret), and echoes again afterwards."""
+    import termios
+
+    fd = stream.fileno()
+    saved = termios.tcgetattr(fd)
+    quiet = list(saved)
+    quiet[3] &= ~termios.ECHO
+    termios.tcsetattr(fd, termios.TCSAFLUSH, quiet)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSAFLUSH, saved)
 
 
 def _text(value: Any, limit: int = 200) -> str:

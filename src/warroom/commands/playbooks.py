@@ -53,12 +53,12 @@ def run_validate(args: argparse.Namespace) -> int:
     if args.paths:
         result = load_layer([Path(p) for p in args.paths], check_call)
     else:
-        result = load_catalog(args.playbooks, check_call)
+        result = load_catalog(args.settings.playbook_dirs, check_call)
     for problem in result.problems:
         print(problem, file=sys.stderr)
     if result.problems:
         print(f"{len(result.problems)} problem(s) in playbooks", file=sys.stderr)
         return 2
-    where = ", ".join(str(p) for p in (args.paths or [builtin_dir(), *user_dirs(args.playbooks)]))
+    where = ", ".join(str(p) for p in (args.paths or [builtin_dir(), *user_dirs(args.settings.playbook_dirs)]))
     print(f"{len(result)} playbooks valid ({where})")
     return 0

@@ -13,6 +13,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     "did, 2 on error.")
     parser.add_argument("files", nargs="*", metavar="FILE", help="files to read; '-' or none: stdin")
     parser.add_argument("--json", action="store_true", help="one JSON object per matching line")
+    parser.add_argument("--explain", action="store_true",
+                        help="for each matching line, every pattern that matched (playbook file:line, "
+                             "priority, columns), the chosen one first, and why each other one ranks lower")
     parser.add_argument("--engine", choices=("auto", "hyperscan", "python"), default="auto",
                         help=argparse.SUPPRESS)
     parser.set_defaults(func=run)

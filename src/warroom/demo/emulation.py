@@ -402,7 +402,23 @@ def install_patches() -> None:
     SNSBackend.list_subscriptions = _list(SNSBackend.list_subscriptions)  # type: ignore[method-assign]
     SNSBackend.list_subscriptions_by_topic = _list(SNSBackend.list_subscriptions_by_topic)  # type: ignore[method-assign]
     SNSBackend.subscribe = _subscribe(SNSBackend.subscribe)  # type: ignore[method-assign]
+    from moto.secretsmanager.models import SecretsManagerBackend
+
+    SecretsManagerBackend.update_secret_version_stage = _stage_moved(  # type: ignore[method-assign]
+        SecretsManagerBackend.update_secret_version_stage)
     _patched = True
+
+
+def _stage_moved(original: Callable[..., Any]) -> Callable[..., Any]:
+    """moto moves the AWSCURRENT label but GetSecretValue keeps reading the old version; AWS follows it."""
+    def update_secret_version_stage(self: Any, secret_id: str, version_stage: str,
+                                    remove_from_version_id: str, move_to_version_id: str) -> Any:
+        answer = original(self, secret_id, version_stage, remove_from_version_id, move_to_version_id)
+        if version_stage == "AWSCURRENT" and move_to_version_id:
+            self.secrets[secret_id].set_default_version_id(move_to_version_id)
+        return answer
+
+    return update_secret_version_stage
 
 
 def reset() -> dict[str, Any]:

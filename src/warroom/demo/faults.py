@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from warroom.demo.cloudtrail import access_key
 from warroom.demo.operations import operation_of
 
 CONTROL_PATH = "/_warroom/faults"
@@ -38,8 +39,10 @@ class FaultConfig:
     # IAM actions this identity may not call (`logs:FilterLogEvents`, or a bare operation):
     # answered AccessDenied, as a policy without them would be.
     deny: list[str] = field(default_factory=list)
-    # Credentials past their end: every call is answered ExpiredTokenException.
+    # Credentials past their end: every call is answered ExpiredTokenException, except the
+    # calls signed with `spared` access key ids (another identity, e.g. one writing logs).
     expired: bool = False
+    spared: list[str] = field(default_factory=list)
 
 
 class FaultInjector:
@@ -51,11 +54,14 @@ class FaultInjector:
         self._lock = threading.Lock()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == CONTROL_PATH:
+        path = environ.get("PATH_INFO", "")
+        if path == CONTROL_PATH:
             return self._control(environ, start_response)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         config = self.config
-        if config.expired:
+        # The server's own control paths are not AWS calls: no credentials to expire.
+        if config.expired and not path.startswith(("/_warroom/", "/moto-api/")) \
+                and access_key(environ) not in config.spared:
             self.counts["expired"] += 1
             return _error(environ, start_response, 400, "ExpiredTokenException",
                           "The security token included in the request is expired")

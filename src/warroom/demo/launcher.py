@@ -1,5 +1,7 @@
 """Starts and stops the whole demo world: moto server, seeded resources, simulator process.
 
+The server enforces CloudWatch Logs' quotas unless told not to; `bare` starts it alone.
+
 Both children watch their stdin and exit on EOF, so whatever ends the parent (quit,
 Ctrl-C, a crash, SIGKILL) ends them too; nothing is written to disk.
 """
@@ -18,11 +20,13 @@ from warroom.demo.server import OFFLINE_ENV, MotoServer, stop_child
 class DemoWorld:
     """A running, seeded, simulated world; use as a context manager."""
 
-    def __init__(self, seed: int = 0, rate: float = 20.0, simulate: bool = True) -> None:
+    def __init__(self, seed: int = 0, rate: float = 20.0, simulate: bool = True, bare: bool = False,
+                 quotas: bool = True, latency_ms: float = 0.0) -> None:
         self.seed = seed
         self.rate = rate
-        self.simulate = simulate
-        self.server = MotoServer()
+        self.simulate = simulate and not bare
+        self.bare = bare  # the account alone: no seeded resources, no simulated traffic
+        self.server = MotoServer(quotas=quotas, latency_ms=latency_ms)
         self.simulator: subprocess.Popen[str] | None = None
         self.world: world.World | None = None
 
@@ -33,7 +37,8 @@ class DemoWorld:
     def start(self) -> DemoWorld:
         self.server.start()
         try:
-            self.world = world.seed(self.endpoint)
+            if not self.bare:
+                self.world = world.seed(self.endpoint)
             if self.simulate:
                 self.simulator = subprocess.Popen(
                     [sys.executable, "-m", "warroom.demo.simulator", "--endpoint", self.endpoint,

@@ -80,7 +80,7 @@ def _oom(em: Emitter, st: State) -> None:
     mem = st.memory(fn)
     em.invocation(fn, ["[INFO] Loading building graph for bldg-0042 (18,204 nodes)"],
                   duration_ms=em.rng.uniform(900, 2400), used_mb=mem, oom=True)
-    em.access(w.HTTP_API, "GET /buildings/{id}", 502, em.rng.randint(900, 2500),
+    em.access(w.HTTP_API, "GET /agents", 502, em.rng.randint(900, 2500),  # a route to API_HANDLER
               error="The Lambda function returned the following error: Runtime exited with error: signal: killed")
 
 
@@ -94,7 +94,7 @@ def _cold_start(em: Emitter, st: State) -> None:
 def _latency(em: Emitter, st: State) -> None:
     for _ in range(3):
         latency = em.rng.randint(5400, 9800)
-        em.access(w.HTTP_API, "GET /buildings/{id}", 200, latency, integration=latency - em.rng.randint(5, 40))
+        em.access(w.HTTP_API, "GET /agents", 200, latency, integration=latency - em.rng.randint(5, 40))
     em.metric("AWS/ApiGateway", "Latency", {"ApiId": st.http_api_id}, em.rng.uniform(6000, 9000), "Milliseconds")
     em.metric("AWS/ApiGateway", "IntegrationLatency", {"ApiId": st.http_api_id},
               em.rng.uniform(5900, 8900), "Milliseconds")
@@ -388,7 +388,7 @@ def _pinned_ok(em: Emitter, st: State) -> None:
 
 def _token_state(st: State) -> str:
     value = st.secret(w.GITHUB_TOKEN)
-    if not value:
+    if not (value or "").strip():
         return "empty"
     return "valid" if value.startswith(("ghp_", "github_pat_", "gho_")) and len(value) >= 20 else "invalid"
 
@@ -447,7 +447,7 @@ SCENARIOS: tuple[Scenario, ...] = (
       "(the poller then logs that it acquired the lock)", every=12, surface="log+probe"),
     S("dynamodb-lock-held", "dynamodb-lock-held", "the poller cannot take the lock: ConditionalCheckFailed",
       None, lambda st: st.lock_present, fix="same item: delete it", surface="log (with dynamodb-lock-stuck)"),
-    S("secret-value-empty", "secret-value-empty", f"{w.GITHUB_TOKEN} was created without a value",
+    S("secret-value-empty", "secret-value-empty", f"{w.GITHUB_TOKEN} was rotated to a blank value",
       _secret_empty, lambda st: _token_state(st) == "empty",
       fix=f"put a value into {w.GITHUB_TOKEN} (secretsmanager put-secret-value)", every=10, surface="log+probe"),
     S("apigw-not-found", "apigw-not-found", "clients call GET /buildings/{id}, a route the last deploy dropped",

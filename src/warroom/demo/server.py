@@ -33,8 +33,10 @@ OFFLINE_ENV = {
 class MotoServer:
     """A running moto server in a child process; use as a context manager."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, quotas: bool = False, latency_ms: float = 0.0) -> None:
         self.requested_port = port
+        self.quotas = quotas          # CloudWatch Logs' per-account quotas (see quotas.py)
+        self.latency_ms = latency_ms  # added to every AWS call
         self.process: subprocess.Popen[str] | None = None
         self.port = 0
 
@@ -45,7 +47,8 @@ class MotoServer:
     def start(self) -> MotoServer:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "warroom.demo.server", "--port", str(self.requested_port)],
+            [sys.executable, "-m", "warroom.demo.server", "--port", str(self.requested_port),
+             "--latency", str(self.latency_ms), *([] if self.quotas else ["--no-quotas"])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, env=env, start_new_session=True,
         )
@@ -84,6 +87,18 @@ class MotoServer:
         """Set the fault-injection config (see FaultConfig); no arguments turns faults off."""
         return self._post(CONTROL_PATH, config)
 
+    def account(self, **config: Any) -> dict[str, Any]:
+        """Change the quotas and latency (see quotas.QuotaConfig); answers them and the call counts."""
+        from warroom.demo.quotas import CONTROL_PATH as QUOTAS_PATH
+
+        return self._post(QUOTAS_PATH, config)
+
+    def live_tail(self, **config: Any) -> dict[str, Any]:
+        """Change Live Tail's limits (livetail.LiveTailConfig; `drop=True` ends every session)."""
+        from warroom.demo.livetail import CONTROL_PATH as LIVE_TAIL_PATH
+
+        return self._post(LIVE_TAIL_PATH, config)
+
 
 def stop_child(process: subprocess.Popen[str]) -> None:
     """End a child that watches its stdin: close it, wait, and kill if it lingers."""
@@ -109,6 +124,8 @@ def _watch_parent() -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="moto server for warroom (internal)")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--no-quotas", action="store_true")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="MS")
     args = parser.parse_args(argv)
 
     from moto.moto_server.werkzeug_app import (
@@ -118,11 +135,19 @@ def main(argv: list[str] | None = None) -> None:
     )
     from werkzeug.serving import make_server
 
+    from warroom.demo.cloudtrail import CloudTrailRecorder
     from warroom.demo.emulation import WorldControl
     from warroom.demo.faults import FaultInjector
+    from warroom.demo.insights import Insights
+    from warroom.demo.livetail import LiveTail
+    from warroom.demo.quotas import AccountQuotas, QuotaConfig
 
-    # Faults sit outside the emulation so that emulated calls can be throttled too.
-    app = FaultInjector(WorldControl(DomainDispatcherApplication(create_backend_app)))
+    # Faults sit outside the emulation so that emulated calls can be throttled too; the
+    # trail records what the emulation and moto served, not what a fault refused.
+    # Quotas and latency are the account's own behaviour, under any injected fault.
+    quotas = QuotaConfig(enabled=not args.no_quotas, latency_ms=args.latency)
+    app = FaultInjector(AccountQuotas(CloudTrailRecorder(LiveTail(Insights(WorldControl(
+        DomainDispatcherApplication(create_backend_app))))), quotas))
     server = make_server("127.0.0.1", args.port, app, threaded=True,
                          request_handler=MotoRequestHandler)
     threading.Thread(target=_watch_parent, daemon=True).start()

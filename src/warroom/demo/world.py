@@ -22,6 +22,7 @@ REGION = "us-east-1"
 
 # -- BuildingOS -------------------------------------------------------------------------
 BOS_ROLE = "bos-dev-lambda-exec-role"
+BOS_DATA_POLICY = "bos-dev-data-access"  # its inline policy: the last deploy dropped PutItem
 BOS_LAYER = "bos-dev-common-utils"
 AGENT_PERSONA = "bos-dev-agent-persona"
 API_HANDLER = "bos-dev-api-handler"
@@ -61,6 +62,8 @@ TF_LOCK_ID = "f9763602-b03f-e35c-da30-4083cdbb99ae"
 GOOD_PROJECT_CONFIG = {"organization": "kiro-labs", "repository": "kiro-worker",
                        "projectNumber": 1, "targetStatusColumn": "For Implementation"}
 GOOD_GIT_CREDENTIALS = {"username": "git", "password": "ghp_demoDemoDemoDemoDemoDemoDemoDemo0001"}
+GOOD_GITHUB_TOKEN = "ghp_demoTokenDemoTokenDemoTokenDemo0002"
+ROTATION_SESSION = "secret-rotation"  # the session name the rotation job assumes a role under
 
 # Which functions the simulator invokes, with their simulated work: duration (ms) and peak memory (MB).
 FUNCTIONS: dict[str, dict[str, Any]] = {
@@ -85,6 +88,9 @@ FUNCTIONS: dict[str, dict[str, Any]] = {
                      "GIT_CREDENTIALS_SECRET_ARN": GIT_CREDENTIALS, "CODEBUILD_PROJECT_NAME": KIRO_PROJECT,
                      "CONFIG_PARAMETER_NAME": PROJECT_CONFIG, "ENVIRONMENT": "test"}},
 }
+
+# Configuration the functions were created with; the deploy in `_changes` then sets FUNCTIONS' own.
+BEFORE_DEPLOY: dict[str, dict[str, Any]] = {AGENT_PERSONA: {"Timeout": 60}}
 
 HTTP_ROUTES = ("GET /health", "GET /agents", "POST /agents/{id}/chat", "GET /buildings/{id}")
 WS_ROUTES = ("$connect", "$disconnect", "$default", "sendMessage")
@@ -128,13 +134,15 @@ def log_groups() -> list[str]:
     return groups
 
 
-def clients(endpoint: str) -> Any:
-    """A factory of boto3 clients on the world (dummy credentials, never real ones)."""
+def clients(endpoint: str, key: dict[str, str] | None = None) -> Any:
+    """A factory of boto3 clients on the world (dummy credentials, or `key` from the world's IAM)."""
     import boto3
     import botocore.config
 
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                    aws_session_token="testing", region_name=REGION)
+    key = key or {"AccessKeyId": "testing", "SecretAccessKey": "testing", "SessionToken": "testing"}
+    session = boto3.session.Session(aws_access_key_id=key["AccessKeyId"],
+                                    aws_secret_access_key=key["SecretAccessKey"],
+                                    aws_session_token=key.get("SessionToken"), region_name=REGION)
     config = botocore.config.Config(retries={"mode": "standard", "max_attempts": 3},
                                     inject_host_prefix=False)
     cache: dict[str, Any] = {}
@@ -185,7 +193,31 @@ def seed(endpoint: str, now: float | None = None) -> World:
         for wave in waves:
             for future in [pool.submit(job) for job in wave]:
                 future.result()
+    _changes(endpoint, client)
     return world
+
+
+def _changes(endpoint: str, client: Any) -> None:
+    """The changes that broke things, made as their authors made them: CloudTrail records them.
+
+    A deploy by `deployer` lowers the agent's timeout and drops PutItem from the data
+    policy; the rotation job, under an assumed role, rotates the GitHub token to a blank line.
+    """
+    iam = client("iam")
+    deployer = clients(endpoint, iam.create_access_key(UserName=DEPLOYER_USER)["AccessKey"])
+    for name, fields in BEFORE_DEPLOY.items():
+        deployed = _sizing(FUNCTIONS[name])
+        deployer("lambda").update_function_configuration(FunctionName=name, **{f: deployed[f] for f in fields})
+    deployer("iam").put_role_policy(RoleName=BOS_ROLE, PolicyName=BOS_DATA_POLICY,
+                                    PolicyDocument=json.dumps(bos_data_policy(put_item=False)))
+    rotation = clients(endpoint, client("sts").assume_role(
+        RoleArn=role_arn(KIRO_CODEBUILD_ROLE), RoleSessionName=ROTATION_SESSION)["Credentials"])
+    # The rotation wrote a blank line: AWSCURRENT is "empty", AWSPREVIOUS still holds the token.
+    rotation("secretsmanager").put_secret_value(SecretId=GITHUB_TOKEN, SecretString="\n")
+
+
+def _sizing(spec: dict[str, Any]) -> dict[str, Any]:
+    return {"Timeout": spec["timeout"], "MemorySize": spec["memory"]}
 
 
 def role_arn(name: str) -> str:
@@ -203,15 +235,19 @@ def _iam(client: Any) -> None:
                         (KIRO_CODEBUILD_ROLE, _CODEBUILD_TRUST)):
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
         iam.attach_role_policy(RoleName=name, PolicyArn=logs_policy)
-    iam.put_role_policy(RoleName=BOS_ROLE, PolicyName="bos-dev-data-access", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [
-            # PutItem is missing: the api handler's writes are denied.
-            {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Query"],
-             "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/bos-dev-*"},
-            {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-             "Resource": "*"}]}))
+    # With PutItem at first; the deploy in `_changes` drops it and the api handler's writes are denied.
+    iam.put_role_policy(RoleName=BOS_ROLE, PolicyName=BOS_DATA_POLICY,
+                        PolicyDocument=json.dumps(bos_data_policy(put_item=True)))
     iam.create_user(UserName=DEPLOYER_USER)
     iam.attach_user_policy(UserName=DEPLOYER_USER, PolicyArn=logs_policy)
+
+
+def bos_data_policy(put_item: bool) -> dict[str, Any]:
+    """The BuildingOS role's data access, before the deploy (with PutItem) and after."""
+    actions = ["dynamodb:GetItem", "dynamodb:Query", *(["dynamodb:PutItem"] if put_item else [])]
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": actions, "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/bos-dev-*"},
+        {"Effect": "Allow", "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"}]}
 
 
 def _kms(client: Any, world: World) -> None:
@@ -232,7 +268,7 @@ def _lambda(client: Any, world: World) -> None:
         lam.create_function(
             FunctionName=name, Runtime=spec["runtime"], Handler=handler,
             Role=role_arn(spec.get("role", BOS_ROLE)), Code={"ZipFile": _zip(spec["runtime"])},
-            Timeout=spec["timeout"], MemorySize=spec["memory"],
+            **{**_sizing(spec), **BEFORE_DEPLOY.get(name, {})},
             TracingConfig={"Mode": spec["tracing"]},
             Layers=[world.layer_arn] if spec["layer"] else [],
             Environment={"Variables": spec["env"]},
@@ -312,8 +348,9 @@ def _tables(client: Any, now: float) -> None:
 
 def _secrets_and_parameters(client: Any) -> None:
     sm = client("secretsmanager")
-    # Created by the stack without a value: nobody ran the put-secret-value step.
-    sm.create_secret(Name=GITHUB_TOKEN, Description="GitHub token for the Kiro worker")
+    # A good token until the rotation in `_changes` replaces it with a blank line.
+    sm.create_secret(Name=GITHUB_TOKEN, Description="GitHub token for the Kiro worker",
+                     SecretString=GOOD_GITHUB_TOKEN)
     sm.create_secret(Name=GIT_CREDENTIALS, Description="Git credentials (JSON: username, password)",
                      SecretString=json.dumps(GOOD_GIT_CREDENTIALS))
     client("ssm").put_parameter(Name=PROJECT_CONFIG, Type="String",

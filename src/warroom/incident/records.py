@@ -38,10 +38,11 @@ class Finding:
     time: int                      # ms since the epoch
     kind: str                      # "log", "metric", "probe" or "alarm"
     captures: dict[str, str] = field(default_factory=dict)
+    region: str = ""               # where the resource is; "" when not known
 
     def to_json(self) -> dict[str, Any]:
         return {"playbook": self.playbook, "resource": self.resource,
-                "resource_kind": self.resource_kind, "evidence": self.evidence,
+                "resource_kind": self.resource_kind, "region": self.region, "evidence": self.evidence,
                 "time": self.time, "kind": self.kind, "captures": dict(self.captures)}
 
 
@@ -55,6 +56,7 @@ class Resource:
     service: str = ""              # lambda, dynamodb, apigateway, codebuild, ...
     log_group: str | None = None   # where its logs are, if it has any
     attributes: dict[str, Any] = field(default_factory=dict)  # e.g. Timeout, MemorySize, State
+    region: str = ""               # where it is; "" when not known
 
     def __post_init__(self) -> None:
         # Only what is known: an attribute the API did not return is absent, not None.
@@ -64,4 +66,4 @@ class Resource:
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "arn": self.arn, "service": self.service,
-                "log_group": self.log_group, "attributes": dict(self.attributes)}
+                "region": self.region, "log_group": self.log_group, "attributes": dict(self.attributes)}

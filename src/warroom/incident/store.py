@@ -12,8 +12,9 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from warroom.incident.attribution import named_resource, record_captures
 from warroom.incident.records import Finding, Record, Resource
-from warroom.playbook.model import Playbook
+from warroom.playbook.model import SEVERITIES, Playbook
 
 DEFAULT_CAPACITY = 100_000
 SERIES_MINUTES = 30  # length of each errors-per-minute series
@@ -90,9 +91,10 @@ class SourceStats:
     throttled: int = 0
     errors: int = 0
     source_dropped: int = 0        # events a source had to give up on (should stay 0)
-    connection: str = "connecting"  # "connecting", "ok", "failing", "recovered"
+    connection: str = "connecting"  # "connecting", "ok", "failing", "stalled", "recovered"
     message: str = ""              # the last failure, in plain words
     changed_at: float = 0.0
+    logs: str = ""                 # how the log tail reads: Live Tail, sampled, FilterLogEvents share
 
 
 class IncidentStore:
@@ -106,6 +108,7 @@ class IncidentStore:
         self.playbooks: dict[str, Playbook] = {p.id: p for p in playbooks}
         self.resources: list[Resource] = []
         self.group_resource: dict[str, Resource] = {}
+        self.aliases: dict[str, str] = {}                # log group name -> its resource's name
         self.symptoms: Counter[str] = Counter()          # by log group
         self.lines: Counter[str] = Counter()             # by log group
         self.series: dict[str, dict[int, int]] = {}      # group -> minute -> symptom lines
@@ -146,6 +149,14 @@ class IncidentStore:
                                if r.log_group and r.kind == "log_group"}
         self.group_resource.update({r.log_group: r for r in self.resources
                                     if r.log_group and r.kind != "log_group"})
+        # An API and its access-log group (`/aws/apigateway/NAME`), or a function and a bare
+        # log-group entry for its logs, are one resource: one finding, not one per name.
+        named = {r.name: r for r in self.resources if r.kind != "log_group"}
+        for group, owner in list(self.group_resource.items()):
+            if owner.kind == "log_group":
+                self.group_resource[group] = named.get(short_group(group), owner)
+        self.aliases = {group: r.name for group, r in self.group_resource.items()
+                        if r.kind != "log_group" and group != r.name}
         for r in self.resources:
             if r.kind in ("stack", "project"):
                 self.group_resource.setdefault(r.name, r)
@@ -164,14 +175,15 @@ class IncidentStore:
 
         Log findings are skipped: they arrive as records and are counted from those.
         """
-        latest = {(f.playbook, f.resource): f for f in findings if f.kind != "log"}
+        latest = {(f.playbook, self.aliases.get(f.resource, f.resource)): f
+                  for f in findings if f.kind != "log"}
         for key, current in list(self.findings.items()):
             if current.kind != "log" and key not in latest:
                 del self.findings[key]
         for key, f in latest.items():
             current = self.findings.get(key)
             if current is None:
-                self.findings[key] = ActiveFinding(f.playbook, f.resource, f.resource_kind, f.kind,
+                self.findings[key] = ActiveFinding(f.playbook, key[1], f.resource_kind, f.kind,
                                                    f.time, f.time, 1, f.evidence, dict(f.captures))
             else:
                 current.last = max(current.last, f.time)
@@ -198,26 +210,19 @@ class IncidentStore:
             for old in sorted(series)[:-SERIES_MINUTES]:
                 del series[old]
         best = record.matches[0]
-        captures = dict(best.captures)
         playbook = self.playbooks.get(best.playbook)
-        kind = ""
-        resource = ""
-        if playbook is not None:
-            params = context_params(playbook, record)
-            captures = {**params, **captures}
-            for p in playbook.params:
-                if p.resource and p.resource != "log_group" and p.name in captures:
-                    resource, kind = captures[p.name], p.resource
-                    break
+        owner = self.group_resource.get(group)  # fills what the line did not name
+        captures = record_captures(playbook, record, owner)
+        resource, kind = (named_resource(playbook, captures, owner) if playbook else None) or ("", "")
         if not resource:
-            res = self.group_resource.get(group)
-            resource = res.name if res else short_group(group)
-            kind = res.kind if res else ("function" if group.startswith("/aws/lambda/") else "log_group")
+            resource = owner.name if owner else short_group(group)
+            kind = owner.kind if owner else ("function" if group.startswith("/aws/lambda/") else "log_group")
         self._finding(best.playbook, resource, kind, "log", record.timestamp, record.message,
                       captures, group)
 
     def _finding(self, playbook: str, resource: str, kind: str, source: str, when: int,
                  evidence: str, captures: dict[str, str], group: str) -> None:
+        resource = self.aliases.get(resource, resource)
         key = (playbook, resource)
         current = self.findings.get(key)
         if current is None:
@@ -225,6 +230,7 @@ class IncidentStore:
                                                evidence, captures, group)
         else:
             current.count += 1
+            current.first = min(current.first, when)
             if when >= current.last:
                 current.last = when
                 current.evidence = evidence
@@ -232,9 +238,15 @@ class IncidentStore:
                 current.group = group or current.group
         self.version += 1
 
+    def severity(self, finding: ActiveFinding) -> str:
+        playbook = self.playbooks.get(finding.playbook)
+        return playbook.severity if playbook is not None else ""
+
     def active_findings(self) -> list[ActiveFinding]:
-        """Newest first."""
-        return sorted(self.findings.values(), key=lambda f: (-f.last, f.playbook, f.resource))
+        """Most severe first, then the one seen first: the order a responder works through them."""
+        rank = {s: i for i, s in enumerate(SEVERITIES)}
+        return sorted(self.findings.values(), key=lambda f: (
+            rank.get(self.severity(f), len(rank)), f.first, f.playbook, f.resource))
 
     def errors_per_minute(self, group: str | None, minutes: int = 15,
                           now_ms: int | None = None) -> list[int]:
@@ -265,11 +277,18 @@ class IncidentStore:
     # -- connection state -------------------------------------------------------------
 
     def source_ok(self) -> None:
-        if self.stats.connection in ("failing", "connecting"):
-            self.stats.connection = "recovered" if self.stats.connection == "failing" else "ok"
+        if self.stats.connection in ("failing", "stalled", "connecting"):
+            self.stats.connection = "ok" if self.stats.connection == "connecting" else "recovered"
             self.stats.changed_at = self.clock()
         elif self.stats.connection == "recovered" and self.clock() - self.stats.changed_at > 10:
             self.stats.connection = "ok"
+
+    def source_stalled(self, message: str) -> None:
+        """Reading or matching has fallen behind: what is shown is late, not healthy."""
+        if self.stats.connection != "stalled":
+            self.stats.changed_at = self.clock()
+        self.stats.connection = "stalled"
+        self.stats.message = message
 
     def source_failed(self, message: str) -> None:
         if self.stats.connection != "failing" or self.stats.message != message:
@@ -285,24 +304,3 @@ def short_group(group: str) -> str:
         if group.startswith(prefix):
             return group[len(prefix):]
     return group
-
-
-def context_params(playbook: Playbook, record: Record) -> dict[str, str]:
-    """Parameters a playbook's context rules take from where a record came from."""
-    out: dict[str, str] = {}
-    for rule in playbook.context:
-        text = {"log_group": record.group, "stream": record.stream,
-                "message": record.message}.get(rule.source)
-        if text is None:
-            continue
-        found = rule.regex.search(text)
-        if found is None:
-            continue
-        named = {k: v for k, v in found.groupdict().items() if v is not None}
-        if rule.name in named:
-            out[rule.name] = named[rule.name]
-        elif named:
-            out.update(named)
-        else:
-            out[rule.name] = found.group(0)
-    return out

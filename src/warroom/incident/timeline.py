@@ -3,33 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from warroom.incident.changes import Change
 from warroom.redact import redact
 from warroom.textout import inert
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_since(text: str, now: float) -> float | None:
-    """`2h`, `90m`, `1h30m`, `1d`, an ISO date/time, or `all` (None) -> epoch seconds."""
-    text = text.strip().lower()
-    if text == "all":
-        return None
-    if _DURATION.fullmatch(text) or (text and re.fullmatch(rf"(?:{_DURATION.pattern})+", text)):
-        return now - sum(float(n) * _UNIT[u] for n, u in _DURATION.findall(text))
-    try:
-        when = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"'{text}' is not a duration (2h, 30m, 1d) or a date (2024-05-01T10:00)") from None
-    if when.tzinfo is None:
-        when = when.astimezone()  # a local time, as the user reads their clock
-    return when.timestamp()
-
 
 @dataclass
 class StepRow:
@@ -73,8 +54,16 @@ def step_rows(records: Iterable[dict[str, Any]]) -> list[StepRow]:
     return rows
 
 
-def render(records: list[dict[str, Any]], source: str, since: float | None) -> Iterator[str]:
-    """Markdown lines: a header, findings, steps taken, then everything in time order."""
+def first_symptom(records: Iterable[dict[str, Any]]) -> float | None:
+    """When the first finding's evidence happened (epoch seconds), if any finding was recorded."""
+    times = [(r["seen_ms"] / 1000 if isinstance(r.get("seen_ms"), (int, float)) else r.get("ts", 0))
+             for r in records if r.get("kind") == "finding"]
+    return min(times) if times else None
+
+
+def render(records: list[dict[str, Any]], source: str, since: float | None,
+           changes: Sequence[Change] = ()) -> Iterator[str]:
+    """Markdown lines: a header, findings, changes before them, steps taken, then everything in time order."""
     yield "# Incident timeline"
     yield ""
     if not records:
@@ -107,6 +96,15 @@ def render(records: list[dict[str, Any]], source: str, since: float | None) -> I
                    f"| `{_code(r.get('evidence', ''), 160)}` |")
     else:
         yield "None recorded."
+    if changes:
+        yield ""
+        yield "## Changes before the first symptom"
+        yield ""
+        yield "| Time (UTC) | Source | Change | Resource | By | What |"
+        yield "|---|---|---|---|---|---|"
+        for c in changes:
+            yield (f"| {_clock(c.time)} | {_md(c.source)} | {_md(c.event)} | {_md(c.resource)} "
+                   f"| {_md(c.actor)} | {_md(c.summary[:200])} |")
     rows = step_rows(records)
     yield ""
     yield "## Steps taken"
@@ -123,10 +121,17 @@ def render(records: list[dict[str, Any]], source: str, since: float | None) -> I
     yield ""
     yield "## Timeline"
     yield ""
-    for r in records:
-        line = _event(r)
+    entries = [(float(r.get("ts", 0)), _event(r)) for r in records]
+    entries += [(c.time, _change(c)) for c in changes]
+    for ts, line in sorted(entries, key=lambda e: e[0]):
         if line:
-            yield f"- {_clock(r.get('ts', 0))} {line}"
+            yield f"- {_clock(ts)} {line}"
+
+
+def _change(c: Change) -> str:
+    who = f" by {_md(c.actor)}" if c.actor else ""
+    what = f": {_md(c.summary[:200])}" if c.summary else ""
+    return f"change **{_md(c.event)}** on {_md(c.resource)}{who}{what}"
 
 
 def _event(r: dict[str, Any]) -> str:

@@ -6,10 +6,12 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from warroom.playbook.loader import CallChecker, load_file
-from warroom.playbook.model import Playbook
-from warroom.playbook.nodes import Problem
+if TYPE_CHECKING:
+    from warroom.playbook.loader import CallChecker
+    from warroom.playbook.model import Playbook
+    from warroom.playbook.nodes import Problem
 
 ENV_VAR = "WARROOM_PLAYBOOKS"
 SUFFIXES = (".yaml", ".yml")
@@ -32,6 +34,11 @@ def user_dirs(cli_dirs: Sequence[str] = ()) -> list[Path]:
     """Directories from WARROOM_PLAYBOOKS, then --playbooks; later ones win."""
     env = [p for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p]
     return [Path(p) for p in (*env, *cli_dirs)]
+
+
+def layers(cli_dirs: Sequence[str] = (), include_builtin: bool = True) -> list[Path]:
+    """The playbook directories in the order they override each other."""
+    return ([builtin_dir()] if include_builtin else []) + user_dirs(cli_dirs)
 
 
 def files_in(paths: Iterable[Path]) -> list[Path]:
@@ -70,6 +77,10 @@ class Catalog:
 
 def load_layer(paths: Iterable[Path], check_call: CallChecker | None = None) -> Catalog:
     """Load one layer; a duplicate id inside the layer is a problem, the first one stays."""
+    # YAML and the loader stay off a cached scan's path (playbook/cache.py).
+    from warroom.playbook.loader import load_file
+    from warroom.playbook.nodes import Problem
+
     layer = Catalog()
     for path in files_in(paths):
         display = _display(path)
@@ -91,9 +102,10 @@ def load_layer(paths: Iterable[Path], check_call: CallChecker | None = None) -> 
 def load_catalog(cli_dirs: Sequence[str] = (), check_call: CallChecker | None = None,
                  include_builtin: bool = True) -> Catalog:
     """Built-in playbooks overlaid by each user directory in turn."""
-    layers = ([builtin_dir()] if include_builtin else []) + user_dirs(cli_dirs)
+    from warroom.playbook.nodes import Problem
+
     catalog = Catalog()
-    for directory in layers:
+    for directory in layers(cli_dirs, include_builtin):
         if not directory.is_dir():
             catalog.problems.append(Problem(_display(directory), 1, "", "playbook directory not found"))
             continue

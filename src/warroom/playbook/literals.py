@@ -7,6 +7,9 @@ expensive regex runs only on the few lines that pass this cheap test.
 
 from __future__ import annotations
 
+import functools
+import itertools
+import math
 import re
 from typing import Any
 
@@ -31,7 +34,8 @@ def required_literals(pattern: str, ignore_case: bool = False) -> tuple[Factors,
     return (found[0][0], found[1]) if found[0] else None
 
 
-def conjuncts(pattern: str, ignore_case: bool = False) -> tuple[list[Factors], bool]:
+@functools.lru_cache(maxsize=4096)  # the loader and the matcher both ask, at start-up
+def conjuncts(pattern: str, ignore_case: bool = False) -> tuple[tuple[Factors, ...], bool]:
     """Every factor set that a match must satisfy (all of them), best first, and caseless.
 
     A line can match only if, for each returned set, it contains one of the set's literals.
@@ -39,14 +43,16 @@ def conjuncts(pattern: str, ignore_case: bool = False) -> tuple[list[Factors], b
     parsed = sre_parse.parse(pattern, re.ASCII | (re.IGNORECASE if ignore_case else 0))
     caseless = bool(parsed.state.flags & re.IGNORECASE) or _has_scoped_ignorecase(parsed.data)
     found = [f for f in _candidates(list(parsed.data)) if min(len(s) for s in f) >= MIN_LITERAL]
-    found.sort(key=_score, reverse=True)
     if caseless:
         found = [frozenset(s.lower() for s in f) for f in found]
-    unique: list[Factors] = []
-    for f in found:
-        if f not in unique:
-            unique.append(f)
-    return unique, caseless
+    # Keep only the sets no other set implies (a weaker set filters nothing more out).
+    kept = {f for f in found if not any(_implies(g, f) and not _implies(f, g) for g in found)}
+    return tuple(sorted(kept, key=_rank, reverse=True)), caseless
+
+
+def _implies(strong: Factors, weak: Factors) -> bool:
+    """Text holding one literal of `strong` surely holds one of `weak`."""
+    return all(any(w in s for w in weak) for s in strong)
 
 
 def _has_scoped_ignorecase(items: list[Any]) -> bool:
@@ -72,10 +78,9 @@ def _score(factors: Factors) -> tuple[int, int]:
     return (min(len(s) for s in factors), -len(factors))
 
 
-def _sequence(items: list[Any]) -> Factors | None:
-    """Best factor set for a concatenation of parsed items."""
-    candidates = _candidates(items)
-    return max(candidates, key=_score) if candidates else None
+def _rank(factors: Factors) -> tuple[tuple[int, int], list[str]]:
+    # _score, then the literals themselves: the same order in every process.
+    return (_score(factors), sorted(factors))
 
 
 MAX_ALTERNATIVES = 16
@@ -124,9 +129,7 @@ def _candidates(items: list[Any]) -> list[Factors]:
         if small is not None and len(small) <= MAX_ALTERNATIVES:
             run = set(small)
             continue
-        sub = _item(op, av)
-        if sub:
-            candidates.append(sub)
+        candidates.extend(_item(op, av))
     flush()
     return [_minimal(c) for c in candidates if c and min(len(s) for s in c) > 0]
 
@@ -136,21 +139,32 @@ def _minimal(factors: Factors) -> Factors:
     return frozenset(s for s in factors if not any(o != s and o in s for o in factors))
 
 
-def _item(op: Any, av: Any) -> Factors | None:
+def _item(op: Any, av: Any) -> list[Factors]:
+    """Every factor set one parsed item requires (a group requires all its own)."""
     if op is sre_c.SUBPATTERN:
-        return _sequence(list(av[3]))
+        return _candidates(list(av[3]))
     if op is sre_c.ATOMIC_GROUP:
-        return _sequence(list(av))
+        return _candidates(list(av))
     if op is sre_c.BRANCH:
-        branches = [_sequence(list(b)) for b in av[1]]
-        if any(b is None for b in branches):
-            return None
-        return frozenset().union(*branches)  # type: ignore[arg-type]
+        return _branch([_candidates(list(b)) for b in av[1]])
     if op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, sre_c.POSSESSIVE_REPEAT) and av[0] >= 1:
-        return _sequence(list(av[2]))
+        return _candidates(list(av[2]))
     if op is sre_c.IN:
         # A one-character class such as [│] or (?:x) behaves as a literal of length 1.
         lits = [a for o, a in av if o is sre_c.LITERAL]
         if len(lits) == len(av) and len(lits) == 1:
-            return frozenset({chr(lits[0])})
-    return None
+            return [frozenset({chr(lits[0])})]
+    return []
+
+
+def _branch(branches: list[list[Factors]]) -> list[Factors]:
+    """Factor sets an alternation requires: a set each branch requires, joined, for every
+    way of choosing them (up to MAX_ALTERNATIVES ways), so that `A.*B|B.*A` requires A and
+    B, not just A-or-B, and the prefilter can pick the rarest."""
+    # A set with a literal shorter than MIN_LITERAL is of no use to the prefilter.
+    branches = [[f for f in b if min(len(lit) for lit in f) >= MIN_LITERAL] for b in branches]
+    if not all(branches):
+        return []
+    if math.prod(len(b) for b in branches) > MAX_ALTERNATIVES:
+        branches = [[max(b, key=_rank)] for b in branches]
+    return list({_minimal(frozenset().union(*choice)) for choice in itertools.product(*branches)})

@@ -10,9 +10,12 @@ from typing import Any
 import yaml
 
 from warroom.playbook import model as m
+from warroom.playbook import types
 from warroom.playbook.literals import required_literals
+from warroom.playbook.linear import Regex, RegexError
 from warroom.playbook.nodes import Mapping, Problem, Problems, compose, plain
-from warroom.playbook.template import names_in
+from warroom.playbook.secret_calls import secret_material
+from warroom.playbook.template import names_in, shell_problem
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CALL_RE = re.compile(r"^[a-z0-9-]+\.[a-z][a-z0-9_]*$")
@@ -126,13 +129,18 @@ class _Builder:
             spec = Mapping.of(node, path, self.problems)
             if spec is None:
                 continue
+            kind = spec.get("type", str, check=types.type_problem)
+            pattern = spec.get("pattern", str, check=_pattern_problem)
+            default = spec.get("default", (str, int, float, bool))
+            self.check_default(spec, default, kind, pattern)
             out.append(m.Param(
                 name,
                 description=spec.get("description", str, default=""),
-                default=spec.get("default", (str, int, float, bool)),
+                default=default,
                 resource=spec.get("resource", str, check=_one_of(m.RESOURCE_KINDS)),
+                type=kind, pattern=pattern,
             ))
-            spec.done(("description", "default", "resource"))
+            spec.done(("description", "default", "resource", "type", "pattern"))
         return tuple(out)
 
     def symptoms(self) -> tuple[m.Symptom, ...]:
@@ -157,17 +165,22 @@ class _Builder:
         priority = spec.get("priority", int, default=50)
         log_groups = spec.strings("log_groups")
         examples = spec.strings("examples")
-        spec.done(("pattern", "ignore_case", "priority", "log_groups", "examples"))
+        unless_text = spec.get("unless", str)
+        spec.done(("pattern", "ignore_case", "priority", "log_groups", "examples", "unless",
+                   "compare"))
         if not pattern:
             return None
         pnode = spec.node_of("pattern")
-        flags = re.ASCII | (re.IGNORECASE if ignore_case else 0)
-        try:
-            regex = re.compile(pattern, flags)
-        except re.error as exc:
-            self.problems.add(pnode, spec.sub("pattern"), f"regex does not compile: {exc}")
+        regex = self.linear(spec, "pattern", pattern, ignore_case)
+        if regex is None:
             return None
-        if required_literals(pattern, ignore_case) is None:
+        try:
+            literals = required_literals(pattern, ignore_case)
+        except re.error as exc:  # the prefilter reads patterns with Python's parser
+            self.problems.add(pnode, spec.sub("pattern"),
+                              f"RE2-only syntax, which the literal prefilter cannot read: {exc}")
+            return None
+        if literals is None:
             self.problems.add(pnode, spec.sub("pattern"),
                               "no literal text of 3+ characters that every match must contain; "
                               "the matcher would have to run it on every line")
@@ -175,13 +188,43 @@ class _Builder:
         if regex.search("") is not None:
             self.problems.add(pnode, spec.sub("pattern"), "matches the empty string")
             return None
+        unless = self.linear(spec, "unless", unless_text, ignore_case) if unless_text else None
+        compare = self.compare(spec, regex)
+        if (unless_text and unless is None) or (spec.has("compare") and compare is None):
+            return None
+        symptom = m.TextSymptom(pattern, regex, ignore_case, priority, log_groups, examples,
+                                self.where(node, path), unless, compare)
         for i, example in enumerate(examples):
-            if not regex.search(example):
+            if symptom.search(example) is None:
                 self.problems.add(spec.node_of("examples"), f"{spec.sub('examples')}[{i}]",
-                                  "example does not match the pattern")
+                                  "example does not match the pattern" if not regex.search(example)
+                                  else "example is vetoed by unless/compare")
         self.defined.update(regex.groupindex)
-        return m.TextSymptom(pattern, regex, ignore_case, priority, log_groups, examples,
-                             self.where(node, path))
+        return symptom
+
+    def linear(self, spec: Mapping, key: str, pattern: str, ignore_case: bool = False) -> Regex | None:
+        """`pattern` compiled for log text (RE2), or None with the problem reported."""
+        try:
+            return Regex(pattern, ignore_case)
+        except RegexError as exc:
+            self.problems.add(spec.node_of(key), spec.sub(key), str(exc))
+            return None
+
+    def compare(self, spec: Mapping, regex: Regex) -> m.Compare | None:
+        """`compare: {left: CAPTURE, op: '==', right: CAPTURE}` between a pattern's named groups."""
+        block = spec.mapping("compare")
+        if block is None:
+            return None
+        left = block.get("left", str, required=True)
+        op = block.get("op", str, required=True, check=_one_of(m.COMPARE_OPS))
+        right = block.get("right", str, required=True)
+        block.done(("left", "op", "right"))
+        bad = [(side, name) for side, name in (("left", left), ("right", right))
+               if name and name not in regex.groupindex]
+        for side, name in bad:
+            self.problems.add(block.node_of(side), block.sub(side),
+                              f"'{name}' is not a named group (?P<{name}>...) of the pattern")
+        return m.Compare(left, op, right) if left and op and right and not bad else None
 
     def metric_symptom(self, spec: Mapping, path: str, node: yaml.Node) -> m.MetricSymptom | None:
         metric = spec.mapping("metric", required=True)
@@ -231,11 +274,8 @@ class _Builder:
             spec.done(("from", "pattern"))
             if not (source and pattern):
                 continue
-            try:
-                regex = re.compile(pattern, re.ASCII)
-            except re.error as exc:
-                self.problems.add(spec.node_of("pattern"), spec.sub("pattern"),
-                                  f"regex does not compile: {exc}")
+            regex = self.linear(spec, "pattern", pattern)
+            if regex is None:
                 continue
             if name not in regex.groupindex:
                 self.problems.add(spec.node_of("pattern"), spec.sub("pattern"),
@@ -268,7 +308,7 @@ class _Builder:
         call = spec.get("call", str, check=lambda v: None if CALL_RE.match(v) else
                         "must be service.operation in snake_case, e.g. lambda.get_function")
         params = self.plain_mapping(spec, "params")
-        shell = spec.get("shell", str)
+        shell = spec.get("shell", str, check=shell_problem)
         cwd = spec.get("cwd", str)
         manual = spec.get("manual", str)
         commands = spec.strings("commands")
@@ -293,7 +333,11 @@ class _Builder:
                                       message)
             if destructive is None:
                 destructive = m.is_destructive_operation(operation)
-            if read_only and not m.is_read_only_operation(operation):
+            secret = secret_material(service, operation, params) if read_only else None
+            if secret:
+                self.problems.add(spec.node_of("call"), spec.sub("call"),
+                                  f"diagnose steps may not read secrets: {secret}")
+            elif read_only and not m.is_read_only_operation(operation):
                 self.problems.add(spec.node_of("call"), spec.sub("call"),
                                   "diagnose steps must be read-only calls (Get/List/Describe/...)")
         if read_only and kind == "shell":
@@ -348,20 +392,16 @@ class _Builder:
                 continue
             if not _identifier(name):
                 self.problems.add(item.node, path, "input names are identifiers")
-            kind = item.get("type", str, default="str", check=_one_of(m.INPUT_TYPES))
+            kind = item.get("type", str, default="str", check=_input_type_problem)
             choices = item.strings("choices")
             if kind == "choice" and not choices:
                 self.problems.add(item.node, item.sub("choices"), "a choice input needs choices")
-            pattern = item.get("pattern", str)
-            if pattern:
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    self.problems.add(item.node_of("pattern"), item.sub("pattern"),
-                                      f"regex does not compile: {exc}")
+            pattern = item.get("pattern", str, check=_pattern_problem)
+            default = item.get("default", (str, int, float, bool))
+            self.check_default(item, default, kind if kind in types.TYPES else None, pattern)
             out.append(m.Input(
                 name=name, prompt=item.get("prompt", str, required=True), type=kind,
-                default=item.get("default", (str, int, float, bool)),
+                default=default,
                 min=item.get("min", float), max=item.get("max", float), choices=choices,
                 pattern=pattern,
             ))
@@ -382,7 +422,11 @@ class _Builder:
         block.done(("call", "params", "expect", "timeout"))
         if call:
             service, operation = call.split(".", 1)
-            if not m.is_read_only_operation(operation):
+            secret = secret_material(service, operation, params)
+            if secret:
+                self.problems.add(block.node_of("call"), block.sub("call"),
+                                  f"a verify call may not read secrets: {secret}")
+            elif not m.is_read_only_operation(operation):
                 self.problems.add(block.node_of("call"), block.sub("call"),
                                   "a verify call must be read-only")
             if self.check_call is not None:
@@ -390,6 +434,14 @@ class _Builder:
                     self.problems.add(block.node_of("call"),
                                       block.sub("call" if not suffix else f"params.{suffix}"), message)
         return m.Verify(call or "", params, expect, float(timeout)) if call else None
+
+    def check_default(self, spec: Mapping, default: Any, kind: str | None, pattern: str | None) -> None:
+        """A default must fit its own rule (one naming other values is checked when known)."""
+        if default is None or (kind is None and pattern is None) or any(names_in(default)):
+            return
+        problem = types.misfit(default, kind, pattern)
+        if problem:
+            self.problems.add(spec.node_of("default"), spec.sub("default"), problem)
 
     def check_references(self, spec: Mapping, fields: dict[str, Any]) -> None:
         """Every `{name}` must be defined by now: later steps' captures do not count."""
@@ -406,6 +458,20 @@ def _one_of(options: tuple[str, ...]) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         return None if value in options else f"'{value}' is not one of: {', '.join(options)}"
     return check
+
+
+def _pattern_problem(pattern: str) -> str | None:
+    try:
+        types.compiled(pattern)
+    except types.PatternError as exc:
+        return str(exc)
+    return None
+
+
+def _input_type_problem(kind: str) -> str | None:
+    if kind in m.INPUT_TYPES or kind in types.TYPES:
+        return None
+    return f"'{kind}' is not one of: {', '.join((*m.INPUT_TYPES, *types.TYPES))}"
 
 
 def _stat(value: str) -> str | None:

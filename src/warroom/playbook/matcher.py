@@ -1,9 +1,10 @@
 """Recognising playbook symptoms in text lines.
 
 Two stages. A prefilter finds, for each line, the symptom patterns whose required
-literals (see `literals.py`) occur in it; only those patterns then run as Python
-regexes, which gives exact spans and named captures. The prefilter is Hyperscan
-(one multi-literal automaton over whole blocks of lines) when it is installed, and a
+literals (see `literals.py`) occur in it; only those patterns then run, on RE2 (see
+`linear.py`: time linear in the line whatever the pattern, since log text is untrusted),
+which gives exact spans and named captures. The prefilter is Hyperscan (one
+multi-literal automaton over whole blocks of lines) when it is installed, and a
 pure-Python substring test otherwise: both must give the same results.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import bisect
 import fnmatch
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -48,7 +49,13 @@ class _Entry:
     def admits(self, text: str, lower: str) -> bool:
         """The cheap necessary condition: every required literal set is present."""
         hay = lower if self.caseless else text
-        return all(any(lit in hay for lit in conj) for conj in self.conjuncts)
+        for conj in self.conjuncts:  # loops, not all(any(...)): this runs per candidate
+            for lit in conj:
+                if lit in hay:
+                    break
+            else:
+                return False
+        return True
 
 
 class _Prefilter(Protocol):
@@ -94,11 +101,22 @@ class HyperscanPrefilter:
     is rarest depends on the input (`REPORT RequestId:` is everywhere in Lambda logs,
     `Status: timeout` is not), so every RETUNE blocks one block is scanned for all
     literals, their frequencies are counted and each pattern's anchor is re-chosen.
+
+    Every hit costs a Python callback, and a hostile line can repeat a literal thousands
+    of times. A scan that meets more than one hit per DENSE bytes (ordinary logs: one per
+    ~450) is stopped and redone line by line, each line finished after HEAVY hits with a
+    single-match copy of the automaton, which reports each pattern once; tuning counts at
+    most TUNE_HITS hits.
     """
 
     name = "hyperscan"
     RETUNE = 64          # blocks between re-tunings
     SAMPLE = 512 << 10   # bytes of a block counted when tuning
+    TUNE_MIN = 64 << 10  # a smaller block is not tuned on: it scans fast whatever the anchors,
+                         # and re-compiling them would cost more than the scan (start-up)
+    TUNE_HITS = 16384    # hits counted when tuning (ordinary logs: one per ~30 bytes)
+    DENSE = 64           # bytes per hit below which a scan is redone line by line
+    HEAVY = 64           # hits in one line before it is finished with the single-match copy
 
     def __init__(self, entries: list[_Entry]) -> None:
         import hyperscan  # optional native dependency; ImportError selects the fallback
@@ -112,20 +130,42 @@ class HyperscanPrefilter:
                     self._ids.setdefault((lit, entry.caseless), len(self._ids))
         self._full = self._compile(list(self._ids))
         self._anchors = [0] * len(entries)
-        self._anchor_db, self._anchor_owners = self._compile_anchors()
+        self._anchor_db, self._single_db, self._anchor_owners = self._compile_anchors()
         self._blocks = 0
         # One scratch space may not be shared by concurrent scans.
         self._lock = threading.Lock()
 
-    def _compile(self, keys: list[tuple[str, bool]]) -> Any:
+    _DATABASES = ("_full", "_anchor_db", "_single_db")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Compiled databases travel serialized (a start-up cache); the module and the
+        # lock are this process's own.
+        hs = self._hs
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_hs", "_lock")}
+        state.update({k: hs.dumpb(getattr(self, k)) for k in self._DATABASES})
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        import hyperscan
+
+        self.__dict__.update(state)
+        self._hs = hyperscan
+        for key in self._DATABASES:
+            db = hyperscan.loadb(state[key], hyperscan.HS_MODE_BLOCK)
+            db.scratch = hyperscan.Scratch(db)
+            setattr(self, key, db)
+        self._lock = threading.Lock()
+
+    def _compile(self, keys: list[tuple[str, bool]], single: bool = False) -> Any:
         hs = self._hs
         expressions = [b"".join(b"\\x%02x" % byte for byte in lit.encode("utf-8")) for lit, _ in keys]
-        flags = [hs.HS_FLAG_CASELESS if caseless else 0 for _, caseless in keys]
+        once = hs.HS_FLAG_SINGLEMATCH if single else 0
+        flags = [(hs.HS_FLAG_CASELESS if caseless else 0) | once for _, caseless in keys]
         db = hs.Database(mode=hs.HS_MODE_BLOCK)
         db.compile(expressions=expressions, ids=list(range(len(keys))), elements=len(keys), flags=flags)
         return db
 
-    def _compile_anchors(self) -> tuple[Any, list[list[int]]]:
+    def _compile_anchors(self) -> tuple[Any, Any, list[list[int]]]:
         keys: dict[tuple[str, bool], int] = {}
         owners: list[list[int]] = []
         for i, entry in enumerate(self._entries):
@@ -135,18 +175,26 @@ class HyperscanPrefilter:
                     keys[key] = len(owners)
                     owners.append([])
                 owners[keys[key]].append(i)
-        return self._compile(list(keys)), owners
+        return self._compile(list(keys)), self._compile(list(keys), single=True), owners
 
-    def _scan(self, db: Any, data: bytes) -> list[tuple[int, int]]:
+    def _scan(self, db: Any, data: bytes | memoryview, limit: int) -> tuple[list[tuple[int, int]], bool]:
+        """(pattern id, end offset) of the hits, and whether that is all (at most `limit`)."""
         hits: list[tuple[int, int]] = []
         add = hits.append
 
-        def on_match(pid: int, _from: int, to: int, _flags: int, _ctx: Any) -> None:
+        def on_match(pid: int, _from: int, to: int, _flags: int, _ctx: Any) -> bool:
             add((pid, to))
+            return len(hits) > limit
 
-        with self._lock:
-            db.scan(data, match_event_handler=on_match)
-        return hits
+        try:
+            with self._lock:
+                db.scan(data, match_event_handler=on_match)
+        except self._hs.ScanTerminated:
+            return hits, False
+        return hits, True
+
+    def _limit(self, data: bytes) -> int:
+        return len(data) // self.DENSE + self.HEAVY
 
     def _retune(self, hits: list[tuple[int, int]]) -> None:
         counts = [0] * len(self._ids)
@@ -159,12 +207,55 @@ class HyperscanPrefilter:
             anchors.append(min(range(len(cost)), key=cost.__getitem__))
         if anchors != self._anchors:
             self._anchors = anchors
-            self._anchor_db, self._anchor_owners = self._compile_anchors()
+            self._anchor_db, self._single_db, self._anchor_owners = self._compile_anchors()
+
+    def _once(self, data: bytes | memoryview) -> set[int]:
+        """Patterns anchored in `data`, one callback per literal found."""
+        owners = self._anchor_owners
+        hits, _ = self._scan(self._single_db, data, len(owners))  # one hit per literal at most
+        return {i for pid, _ in hits for i in owners[pid]}
+
+    def _by_segment(self, data: bytes, bounds: Callable[[int], tuple[int, int]]) -> dict[int, set[int]]:
+        """Patterns anchored in each segment of `data`, keyed by the segment's start.
+
+        `bounds(offset)` is the (start, end) of the segment holding a byte offset; a
+        literal never spans two segments.
+        """
+        out: dict[int, set[int]] = {}
+        owners = self._anchor_owners
+        heavy = self.HEAVY
+        view = memoryview(data)
+        base = start = hits = 0
+        end = -1  # the current segment is data[start:end]
+
+        def on_match(pid: int, _from: int, to: int, _flags: int, _ctx: Any) -> bool:
+            nonlocal start, end, hits
+            at = base + to - 1
+            if at >= end or at < start:
+                start, end = bounds(at)
+                hits = 0
+            hits += 1
+            if hits > heavy:
+                return True  # stop: the rest of this segment is read by _once
+            found = out.get(start)
+            if found is None:
+                out[start] = set(owners[pid])
+            else:
+                found.update(owners[pid])
+            return False
+
+        while base < len(data):
+            try:
+                with self._lock:
+                    self._anchor_db.scan(view[base:], match_event_handler=on_match)
+                break
+            except self._hs.ScanTerminated:
+                out[start] |= self._once(view[start:end])
+                base = end + 1
+        return out
 
     def line(self, text: str) -> set[int]:
-        owners = self._anchor_owners
-        hits = self._scan(self._anchor_db, text.encode("utf-8", "surrogatepass"))
-        return {i for pid, _ in hits for i in owners[pid]}
+        return self._once(text.encode("utf-8", "surrogatepass"))
 
     def many(self, texts: list[str]) -> list[set[int]]:
         # One scan over all texts joined; a literal never spans the joint, so each hit
@@ -174,21 +265,41 @@ class HyperscanPrefilter:
         for chunk in encoded:
             starts.append(pos)
             pos += len(chunk) + 1
+        data = b"\n".join(encoded)
+        hits, complete = self._scan(self._anchor_db, data, self._limit(data))
+        if not complete:
+            ends = [start + len(chunk) for start, chunk in zip(starts, encoded, strict=True)]
+
+            def bounds(offset: int) -> tuple[int, int]:
+                k = bisect.bisect_right(starts, offset) - 1
+                return starts[k], ends[k]
+
+            found = self._by_segment(data, bounds)
+            return [found.get(start, set()) for start in starts]
         out: list[set[int]] = [set() for _ in texts]
         owners = self._anchor_owners
-        for pid, to in self._scan(self._anchor_db, b"\n".join(encoded)):
+        for pid, to in hits:
             out[bisect.bisect_right(starts, to - 1) - 1].update(owners[pid])
         return out
 
     def block(self, data: bytes) -> dict[int, set[int]]:
-        if self._blocks % self.RETUNE == 0:
+        if self._blocks % self.RETUNE == 0 and len(data) >= self.TUNE_MIN:
             cut = data.rfind(b"\n", 0, self.SAMPLE)
-            self._retune(self._scan(self._full, data[: cut if cut > 0 else self.SAMPLE]))
+            sample, _ = self._scan(self._full, data[: cut if cut > 0 else self.SAMPLE], self.TUNE_HITS)
+            self._retune(sample)
         self._blocks += 1
+        hits, complete = self._scan(self._anchor_db, data, self._limit(data))
+        if not complete:
+
+            def bounds(offset: int) -> tuple[int, int]:
+                end = data.find(b"\n", offset)
+                return data.rfind(b"\n", 0, offset) + 1, len(data) if end < 0 else end
+
+            return self._by_segment(data, bounds)
         out: dict[int, set[int]] = {}
         owners = self._anchor_owners
         rfind = data.rfind
-        for pid, to in self._scan(self._anchor_db, data):
+        for pid, to in hits:
             start = rfind(b"\n", 0, to) + 1
             found = out.get(start)
             if found is None:
@@ -253,28 +364,41 @@ class Matcher:
             if matches:
                 yield start, text, matches
 
+    def explain(self, line: str, group: str | None = None) -> list[tuple[Match, TextSymptom]]:
+        """Every pattern that matches `line`, best first, with its symptom: the decision
+        behind `match`, which keeps the first of each playbook."""
+        line = line[:MAX_LINE]
+        lower = line.lower()
+        found = ((match, self.entries[i].symptom) for i in self.prefilter.line(line)
+                 if (match := self._try(self.entries[i], line, lower, group)) is not None)
+        return sorted(found, key=lambda pair: _rank(pair[0]))
+
     def _confirm(self, line: str, candidates: set[int], group: str | None) -> list[Match]:
         best: dict[str, Match] = {}
         lower = line.lower()
         for i in candidates:
-            entry = self.entries[i]
-            if not entry.admits(line, lower):
+            match = self._try(self.entries[i], line, lower, group)
+            if match is None:
                 continue
-            symptom = entry.symptom
-            if group is not None and symptom.log_groups and not any(
-                    fnmatch.fnmatchcase(group, g) for g in symptom.log_groups):
-                continue
-            found = symptom.regex.search(line)
-            if found is None:
-                continue
-            pid = entry.playbook.id
-            match = Match(pid, entry.playbook.title, found.start(), found.end(),
-                          {k: v for k, v in found.groupdict().items() if v is not None},
-                          symptom.priority)
-            current = best.get(pid)
+            current = best.get(match.playbook)
             if current is None or _rank(match) < _rank(current):
-                best[pid] = match
+                best[match.playbook] = match
         return sorted(best.values(), key=_rank)
+
+    @staticmethod
+    def _try(entry: _Entry, line: str, lower: str, group: str | None) -> Match | None:
+        if not entry.admits(line, lower):
+            return None
+        symptom = entry.symptom
+        if group is not None and symptom.log_groups and not any(
+                fnmatch.fnmatchcase(group, g) for g in symptom.log_groups):
+            return None
+        found = symptom.search(line)
+        if found is None:
+            return None
+        return Match(entry.playbook.id, entry.playbook.title, found.start(), found.end(),
+                     {k: v for k, v in found.groupdict().items() if v is not None},
+                     symptom.priority)
 
 
 def _rank(match: Match) -> tuple[int, int, str]:

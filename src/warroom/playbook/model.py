@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import re
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from warroom.playbook.linear import Found, Regex
 
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
@@ -36,6 +39,7 @@ PROBE_KINDS: tuple[str, ...] = (
 )
 
 COMPARISONS: tuple[str, ...] = (">", ">=", "<", "<=")
+# An input's type is one of these or a named parameter type (playbook/types.py).
 INPUT_TYPES: tuple[str, ...] = ("str", "int", "float", "bool", "secret", "choice")
 RESOURCE_KINDS: tuple[str, ...] = (
     "function", "log_group", "api", "table", "project", "stack", "topic", "secret",
@@ -43,10 +47,11 @@ RESOURCE_KINDS: tuple[str, ...] = (
 )
 CONTEXT_SOURCES: tuple[str, ...] = ("log_group", "stream", "message", "resource")
 
-# Operation name prefixes that only read; anything else is treated as a mutation.
+# Operation name prefixes that only read; anything else is treated as a mutation. Not
+# "Test": TestInvokeMethod, TestFunction and TestState run the real backend.
 READ_ONLY_PREFIXES: tuple[str, ...] = (
     "Get", "List", "Describe", "Scan", "Query", "BatchGet", "Lookup", "Search",
-    "Filter", "Test", "Head", "Select", "Simulate", "Estimate", "Validate", "Check",
+    "Filter", "Head", "Select", "Simulate", "Estimate", "Validate", "Check",
 )
 DESTRUCTIVE_PREFIXES: tuple[str, ...] = (
     "Delete", "Remove", "Terminate", "Purge", "Disable", "Deregister", "Detach",
@@ -80,21 +85,67 @@ class Param:
     description: str = ""
     default: Any = None
     resource: str | None = None
+    type: str | None = None      # a named rule from playbook/types.py, e.g. table_name
+    pattern: str | None = None   # an RE2 pattern the whole value must match
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """A condition between two captures of a match, e.g. `used == memory`.
+
+    Numbers when both values are numbers, else text; a capture that took no part fails it.
+    """
+
+    left: str
+    op: str
+    right: str
+
+    def holds(self, found: Found) -> bool:
+        left, right = found.group(self.left), found.group(self.right)
+        if left is None or right is None:
+            return False
+        compare = _OPERATORS[self.op]
+        try:
+            return compare(float(left), float(right))
+        except ValueError:
+            return compare(left, right)
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+    ">": operator.gt, ">=": operator.ge,
+}
+COMPARE_OPS: tuple[str, ...] = tuple(_OPERATORS)
 
 
 @dataclass(frozen=True, slots=True)
 class TextSymptom:
+    """A pattern in a log line; `unless` (anywhere in the line) and `compare` veto a match."""
+
     pattern: str
-    regex: re.Pattern[str]
+    regex: Regex
     ignore_case: bool = False
     priority: int = 50
     log_groups: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     where: Where | None = None
+    unless: Regex | None = None
+    compare: Compare | None = None
 
     @property
     def groups(self) -> tuple[str, ...]:
         return tuple(self.regex.groupindex)
+
+    def search(self, line: str) -> Found | None:
+        """The first match in `line` that no veto rules out."""
+        if self.unless is not None and self.unless.search(line) is not None:
+            return None
+        if self.compare is None:
+            return self.regex.search(line)
+        for found in self.regex.finditer(line):  # like a backreference, a later match may do
+            if self.compare.holds(found):
+                return found
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +179,7 @@ class ContextRule:
 
     name: str
     source: str
-    regex: re.Pattern[str]
+    regex: Regex
 
 
 @dataclass(frozen=True, slots=True)

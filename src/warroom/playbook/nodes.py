@@ -44,18 +44,93 @@ class Problems:
         return bool(self.items)
 
 
+# An alias is a reference: composing is linear, but everything that walks the tree
+# afterwards (plain(), template checks, rendering) expands it. A billion-laughs file is a
+# few hundred bytes, so the expanded size is bounded before anything else sees the tree.
+MAX_ALIAS_NODES = 10_000
+# plain() and the template walkers recurse; far below Python's recursion limit.
+MAX_DEPTH = 64
+
+
 def compose(text: str, file: str, problems: Problems) -> yaml.Node | None:
-    """Parse YAML into a node tree; a syntax error becomes one located problem."""
+    """Parse YAML into a node tree; a syntax error or an alias bomb becomes one located problem."""
     try:
-        return yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         problems.add(None, "", f"YAML syntax: {message}", line=line)
+        return None
     except yaml.YAMLError as exc:
         problems.add(None, "", f"YAML syntax: {exc}")
+        return None
+    found = _oversized(root) if root is not None else None
+    if found is None:
+        return root
+    where, message = found
+    line = where.start_mark.line + 1 if isinstance(where, yaml.Node) else _alias_line(text, where)
+    problems.add(None, "", message, line=line)
     return None
+
+
+def _children(node: yaml.Node) -> Iterator[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield key
+            yield value
+    elif isinstance(node, yaml.SequenceNode):
+        yield from node.value
+
+
+def _oversized(root: yaml.Node) -> tuple[yaml.Node | int, str] | None:
+    """Why the tree is too big once aliases are expanded, or too deep, with where: a node,
+    or the number of the offending alias in document order. Visits each node once."""
+    expanded: dict[int, int] = {}   # id(node) -> size with its aliases expanded
+    open_ids: set[int] = set()      # the nodes on the current path
+    stack: list[tuple[yaml.Node, Iterator[yaml.Node]]] = []
+    sizes: list[int] = []           # running expanded size of each node on the path
+    added = aliases = 0
+    node: yaml.Node | None = root
+    while True:
+        if node is not None:
+            key = id(node)
+            if key in open_ids:  # composing in document order: a node seen again is an alias
+                return aliases + 1, "YAML alias refers to a node that contains it"
+            if key in expanded:
+                aliases += 1
+                added += expanded[key]
+                if added > MAX_ALIAS_NODES:
+                    return aliases, f"YAML aliases expand to more than {MAX_ALIAS_NODES} nodes"
+                sizes[-1] += expanded[key]
+            elif len(stack) >= MAX_DEPTH:
+                return node, f"YAML nested deeper than {MAX_DEPTH} levels"
+            else:
+                open_ids.add(key)
+                stack.append((node, _children(node)))
+                sizes.append(1)
+        if not stack:
+            return None
+        parent, children = stack[-1]
+        node = next(children, None)
+        if node is None:
+            stack.pop()
+            open_ids.discard(id(parent))
+            expanded[id(parent)] = size = sizes.pop()
+            if not stack:
+                return None
+            sizes[-1] += size
+
+
+def _alias_line(text: str, number: int) -> int:
+    """The line of the `number`-th alias (1-based) in the document."""
+    seen = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            seen += 1
+            if seen == number:
+                return event.start_mark.line + 1
+    return 1
 
 
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()

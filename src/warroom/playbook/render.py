@@ -39,7 +39,10 @@ def symptom_text(s: m.Symptom) -> str:
     if isinstance(s, m.TextSymptom):
         where = f" in {', '.join(s.log_groups)}" if s.log_groups else ""
         case = " (any case)" if s.ignore_case else ""
-        return f"log line /{s.pattern}/{case}{where}"
+        unless = f" unless /{s.unless.pattern}/" if s.unless is not None else ""
+        compare = (f" where {s.compare.left} {s.compare.op} {s.compare.right}"
+                   if s.compare is not None else "")
+        return f"log line /{s.pattern}/{case}{compare}{unless}{where}"
     if isinstance(s, m.MetricSymptom):
         return (f"metric {s.namespace} {s.metric} {s.stat} {s.comparison} {s.threshold:g} "
                 f"over {s.period}s per {s.dimension}")

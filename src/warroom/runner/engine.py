@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -9,29 +10,33 @@ from typing import Any
 import jmespath
 import jmespath.exceptions
 
+from warroom.aws.permissions import check_calls
 from warroom.aws.session import AwsSession, error_code, explain
 from warroom.incident.audit import AuditLog
 from warroom.playbook.model import Input, Playbook, Step
+from warroom.playbook.types import misfit
 from warroom.runner.events import (
     Edit, Phase, Progress, RunResult, StepError, StepPlan, StepResult)
 from warroom.runner.inputs import BadInput, coerce, parameter_input
 from warroom.runner.masking import Masker
-from warroom.runner.plans import Built, Where, build, referenced, render_or_none
+from warroom.runner.plans import Built, Where, build, referenced, render_or_none, unfilled
 from warroom.runner.prompter import Prompter
-from warroom.runner.shell import resolve_cwd, run_shell
+from warroom.runner.shell import aws_environment, resolve_cwd, run_shell
 from warroom.runner.verify import VerifyOutcome, poll
 
 _ASK_LIMIT = 10          # refused answers in a row before an input counts as cancelled
 _RESULT_LIMIT = 4000     # characters of a response kept in the audit trail
 CWD_INPUT = "cwd"        # the input name under which a shell step's directory is asked
+PERMISSIONS_WAIT = 5.0   # seconds the first confirm waits for the permission check's verdict
 
 
 class Aborted(Exception):
     """The run ends here; a Prompter may raise it from any question (closed input, quit)."""
 
-    def __init__(self, result: StepResult | None = None) -> None:
-        super().__init__("aborted")
+    def __init__(self, result: StepResult | None = None, reason: str = "stopped at a prompt") -> None:
+        super().__init__(reason)
         self.result = result  # the failed step the user aborted at, if any
+        self.reason = reason
 
 
 class _Declined(Exception):
@@ -44,19 +49,22 @@ class Runner:
     `values` are what is already known (a finding's captures, `--param`s); `explicit` names
     those the user gave on purpose; `resource` is the selected resource, given to the first
     parameter that takes one. A wizard calls `refuse_read_only`, `diagnose` and `fix` (or
-    `run` for all three) and can show `plans()` at any time.
+    `run` for all three) and can show `plans()` at any time. With `ask=False` nothing is
+    asked (the console's guidance, runner/diagnose.py): a parameter nothing gave takes its
+    default, as in a dry run, and a diagnose step still lacking a value answers "needs".
     """
 
     def __init__(self, playbook: Playbook, prompter: Prompter, session: AwsSession, *,
                  values: Mapping[str, Any] | None = None, explicit: set[str] | None = None,
                  resource: str | None = None, resource_kind: str = "",
-                 read_only: bool = False, dry_run: bool = False,
+                 read_only: bool = False, dry_run: bool = False, ask: bool = True,
                  audit: AuditLog | None = None, poll_interval: float = 1.0) -> None:
         self.playbook = playbook
         self.prompter = prompter
         self.session = session
         self.read_only = read_only
         self.dry_run = dry_run
+        self.ask = ask
         self.audit = audit if not dry_run else None
         self.poll_interval = poll_interval
         self.masker = Masker()
@@ -81,7 +89,10 @@ class Runner:
                            endpoint_url=options.endpoint_url)
         self._refused = False
         self._started = False
+        self._permissions: asyncio.Task[list[str]] | None = None
+        self._permissions_waited = False
         self.aborted = False
+        self.stop_reason = ""
 
     # -- the whole run ------------------------------------------------------------------
 
@@ -89,15 +100,20 @@ class Runner:
         result = RunResult(self.playbook.id)
         await self.refuse_read_only()
         try:
-            await self.start()
-            result.diagnose = await self.diagnose()
-        except Aborted:
-            result.aborted = True
-        else:
-            result.fix = await self.fix()
-            result.aborted = self.aborted
+            try:
+                await self.start()
+                result.diagnose = await self.diagnose()
+            except Aborted as stop:
+                self._stopped(stop.reason)
+            else:
+                result.fix = await self.fix()
+        except (asyncio.CancelledError, KeyboardInterrupt):  # Ctrl-C, or the console quit
+            self._stopped("interrupted")
+            raise
+        result.aborted = self.aborted
         if result.aborted:
-            await self._emit("aborted", None, "stopped: the remaining steps were not run")
+            await self._emit("aborted", None,
+                             f"stopped ({self.stop_reason}): the remaining steps were not run")
         # Steps never reached count as not run, so a front end can list every step.
         done = {r.plan.number for r in result.fix}
         for number, step in enumerate(self.playbook.fix, 1):
@@ -112,7 +128,8 @@ class Runner:
             self.preview("fix", n, s) for n, s in enumerate(self.playbook.fix, 1)]
 
     def preview(self, phase: Phase, number: int, step: Step) -> StepPlan:
-        values = dict(self.values)
+        # A value that does not fit its parameter is refused, so it is not shown as planned.
+        values = {k: (None if self.value_problem(k, v) else v) for k, v in self.values.items()}
         for item in step.inputs:
             if values.get(item.name) is None and item.default is not None and not item.secret:
                 values[item.name] = render_or_none(item.default, self.values)
@@ -136,15 +153,20 @@ class Runner:
         if self._started:
             return
         self._started = True
-        needed = {n for s in (*self.playbook.diagnose, *self.playbook.fix)
-                  for n in referenced(s, text=False)}
-        for param in self.playbook.params:
-            if self.values.get(param.name) is not None or param.name not in needed:
+        for name, value in list(self.values.items()):
+            problem = self.value_problem(name, value)
+            if problem is None:
                 continue
-            if self.dry_run:
+            if name in self.explicit:  # the user's own --param or resource: nothing to guess
+                raise Aborted(reason=f"refused {problem}")
+            # A log line's capture: not used, and asked for below like any unknown value.
+            self.values[name] = None
+            await self._emit("note", None, f"refused {problem} (from a log line; not used)")
+        for param in unfilled(self.playbook, self.values):
+            if self.dry_run or not self.ask:  # a default, when the catalog has one (the demo's)
                 self.values[param.name] = param.default
                 continue
-            value = await self._ask(parameter_input(param.name, param.description), param.default)
+            value = await self._ask(parameter_input(param.name, param), param.default)
             if value is None:
                 raise Aborted
             self.values[param.name] = value
@@ -171,6 +193,11 @@ class Runner:
             plan = self.preview("diagnose", number, step)
             await self._emit("planned", plan)
             return StepResult(plan, "planned")
+        needs = () if self.ask else tuple(n for n in referenced(step, text=False) if self.values.get(n) is None)
+        if needs:
+            plan = self.preview("diagnose", number, step)
+            await self._emit("skipped", plan, "needs " + ", ".join(needs))
+            return StepResult(plan, "needs", needs=needs)
         try:
             await self._fill_missing(step)
         except _Declined:
@@ -178,7 +205,8 @@ class Runner:
             await self._emit("skipped", plan, "no value given")
             return StepResult(plan, "skipped")
         if step.kind == "manual":
-            return await self._manual(self._build("diagnose", number, step, self.values).plan)
+            plan = self._build("diagnose", number, step, self.values).plan
+            return await self._manual(plan) if self.ask else StepResult(plan, "skipped")
         built = self._build("diagnose", number, step, self.values)
         plan = built.plan
         if plan.problems:
@@ -192,13 +220,23 @@ class Runner:
             await self._emit("failed", plan, error.message)
             self._audit("diagnose", **self._step_fields(plan), status="failed", error=error.message)
             return StepResult(plan, "failed", error)
-        shown = {path: _search(path, response) for path in step.show} if step.show else _strip(response)
+        response = _strip(response)
+        # Learn the response's secrets first: a capture of what is not shown is masked too.
+        self.masker.value(response)
+        shown = {path: _search(path, response) for path in step.show} if step.show else response
         captured = {}
+        refused = []
         for name, path in step.capture.items():
-            self.values[name] = _search(path, response)
-            captured[name] = self.values[name]
+            value = _search(path, response)
+            problem = self.value_problem(name, value)
+            if problem:
+                refused.append(problem)  # left unknown: a step that needs it asks
+                continue
+            self.values[name] = captured[name] = value
         shown, captured = self.masker.value(shown), self.masker.value(captured)
         await self._emit("diagnosed", plan, data={"shown": shown, "captured": captured})
+        for problem in refused:
+            await self._emit("note", plan, f"capture refused: {problem}")
         self._audit("diagnose", **self._step_fields(plan), status="done", shown=_clip(shown))
         return StepResult(plan, "done", result=shown)
 
@@ -209,18 +247,73 @@ class Runner:
         results: list[StepResult] = []
         try:
             await self.start()
-        except Aborted:
-            self.aborted = True
+        except Aborted as stop:
+            self._stopped(stop.reason)
             return results
-        for number, step in enumerate(self.playbook.fix, 1):
-            try:
-                results.append(await self._fix_step(number, step))
-            except Aborted as stop:
-                results.append(stop.result or StepResult(self.preview("fix", number, step), "aborted",
-                                                         chosen=False))
-                self.aborted = True
-                break
+        # Asked alongside the first questions; awaited (briefly) before the first confirm.
+        if not (self.dry_run or self.read_only):
+            self._permissions = asyncio.create_task(self.check_permissions())
+        try:
+            for number, step in enumerate(self.playbook.fix, 1):
+                try:
+                    results.append(await self._fix_step(number, step))
+                except Aborted as stop:
+                    outcome = stop.result or StepResult(self.preview("fix", number, step), "aborted",
+                                                        chosen=False)
+                    results.append(outcome)
+                    self._stopped(stop.reason, outcome.plan)
+                    break
+        finally:
+            if self._permissions is not None:
+                self._permissions.cancel()
+                self._permissions = None
         return results
+
+    async def check_permissions(self) -> list[str]:
+        """Say which IAM actions of the fix's calls this identity may not make, when that can
+        be known (IAM simulation, or a read tried as it is); returns them. Never in the way:
+        an answer that cannot be had is no answer."""
+        calls = [(call, render_or_none(params, self.values))
+                 for step in self.playbook.fix if step.kind == "call" and step.call
+                 for call, params in ((step.call, step.params),
+                                      *([(step.verify.call, step.verify.params)] if step.verify else []))]
+        try:
+            verdicts = await check_calls(self.session, calls) if calls else []
+        except Exception:  # noqa: BLE001 - no verdict: the steps say it themselves if denied
+            return []
+        denied = [v for v in verdicts if v.verdict == "denied"]
+        if denied:
+            how = "IAM policy simulation" if denied[0].how == "simulated" else "a read tried once"
+            await self._emit("note", None, "this identity may not call "
+                             + ", ".join(v.action.name for v in denied)
+                             + f" ({how}): the steps that need it will fail")
+        return [v.action.name for v in denied]
+
+    async def _await_credentials(self, plan: StepPlan) -> None:
+        """A change is never sent with credentials known to be expired: say so, wait for new ones."""
+        watch = self.session.credentials
+        if not watch.known_expired:
+            return
+        await self._emit("note", plan, f"paused before {plan.phase} {plan.number}: {watch.state.line}; "
+                                       "the step is sent once they work again")
+        self._audit("paused", **self._step_fields(plan), reason=watch.state.reason)
+        await watch.wait_until_valid()
+        await self._emit("note", plan, f"{watch.state.line}: sending {plan.phase} {plan.number}")
+
+    def value_problem(self, name: str, value: Any) -> str | None:
+        """Why a value does not fit the declared parameter `name` (one line), or None."""
+        param = self.playbook.param(name)
+        if param is None or value is None:
+            return None
+        problem = misfit(value, param.type, param.pattern)
+        return f"{name}: {self.masker.text(problem)}" if problem else None
+
+    def _stopped(self, reason: str, plan: StepPlan | None = None) -> None:
+        """The run ends early: say why once, in the result and in the audit."""
+        if self.stop_reason:
+            return
+        self.aborted, self.stop_reason = True, reason
+        self._audit("aborted", **(self._step_fields(plan) if plan else {}), reason=reason)
 
     async def _fix_step(self, number: int, step: Step) -> StepResult:
         if self.dry_run:
@@ -251,14 +344,20 @@ class Runner:
                 return StepResult(plan, "skipped")
             plan = built.plan
             if plan.problems:
-                error = StepError("validate", "the call would be rejected: " + "; ".join(plan.problems))
-                outcome = StepResult(plan, "failed", error)
+                why = "; ".join(plan.problems) if plan.kind == "shell" else (
+                    "the call would be rejected: " + "; ".join(plan.problems))
+                outcome = StepResult(plan, "failed", StepError("validate", why))
             else:
                 answer = await self._consent(plan)
                 if isinstance(answer, Edit):
                     preset = {**preset, **answer.values}
                     for name, value in answer.values.items():
-                        if name not in {i.name for i in step.inputs} and name != CWD_INPUT:
+                        if name in {i.name for i in step.inputs} or name == CWD_INPUT:
+                            continue
+                        problem = self.value_problem(name, value)
+                        if problem:
+                            await self._emit("note", plan, f"edit refused: {problem}")
+                        else:
                             self.values[name] = value
                     continue
                 if not answer:
@@ -275,15 +374,17 @@ class Runner:
                 preset = {}
                 continue
             if choice == "abort":
-                self._audit("aborted", **self._step_fields(plan))
                 outcome.chosen = False
-                raise Aborted(outcome)
+                raise Aborted(outcome, "aborted after a failure")
             outcome.chosen = False
             return outcome
 
     async def _consent(self, plan: StepPlan) -> bool | Edit:
         if not plan.mutating:
             return True
+        if self._permissions is not None and not self._permissions_waited:
+            self._permissions_waited = True  # say what will be denied before the first yes
+            await asyncio.wait([self._permissions], timeout=PERMISSIONS_WAIT)
         if plan.destructive:
             return await self.prompter.confirm_typed(plan, plan.confirm_name or "")
         return await self.prompter.confirm(plan)
@@ -302,6 +403,9 @@ class Runner:
             self.values[item.name] = values[item.name] = value
         cwd = None
         if step.kind == "shell":
+            refused = self._build(phase, number, step, values)
+            if refused.plan.problems:  # no directory to ask for: the command will not run
+                return refused
             start = str(resolve_cwd(render_or_none(step.cwd, self.values) if step.cwd else None))
             spec = Input(CWD_INPUT, "Working directory")
             problem = None
@@ -323,6 +427,7 @@ class Runner:
     async def _execute(self, built: Built) -> StepResult:
         plan = built.plan
         fields = self._step_fields(plan)
+        await self._await_credentials(plan)
         if plan.kind == "shell":
             self._audit("intent", **fields, shell=plan.shell, cwd=plan.cwd)
             await self._emit("executing", plan, f"$ {plan.shell}   (in {plan.cwd})")
@@ -331,7 +436,9 @@ class Runner:
                 await self._emit("output", plan, self.masker.text(text))
 
             try:
-                status = await run_shell(built.shell or "", resolve_cwd(plan.cwd), line)
+                status = await run_shell(plan.shell or "", resolve_cwd(plan.cwd), line,
+                                         aws_environment(self.where.profile, self.where.region,
+                                                         self.where.endpoint_url))
             except OSError as exc:
                 error = StepError("shell", f"could not run the command: {exc}")
                 self._audit("outcome", **fields, status="failed", error=error.message)
@@ -394,8 +501,7 @@ class Runner:
             if self.values.get(name) is not None or lenient:
                 continue
             param = self.playbook.param(name)
-            value = await self._ask(parameter_input(name, param.description if param else ""),
-                                    param.default if param else None)
+            value = await self._ask(parameter_input(name, param), param.default if param else None)
             if value is None:
                 raise _Declined
             self.values[name] = value

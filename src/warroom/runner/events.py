@@ -8,7 +8,8 @@ from typing import Any, Literal
 from warroom.playbook.model import Step
 
 Phase = Literal["diagnose", "fix"]
-Status = Literal["done", "skipped", "failed", "aborted", "refused", "not_run", "planned"]
+# "needs": a diagnose step run without anyone to ask lacks a value (StepResult.needs).
+Status = Literal["done", "skipped", "failed", "aborted", "refused", "not_run", "planned", "needs"]
 FailureChoice = Literal["retry", "skip", "abort"]
 
 # Progress kinds, in the order a step usually emits them.
@@ -99,6 +100,7 @@ class StepResult:
     result: Any = None                    # masked response or exit status
     verified: bool | None = None          # None when the step has no verify
     chosen: bool = True                   # False when a skip was not the user's choice
+    needs: tuple[str, ...] = ()           # "needs": the parameters the step lacks
 
 
 @dataclass(slots=True)

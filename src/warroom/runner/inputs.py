@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from warroom.playbook.model import Input
+from warroom.playbook.model import Input, Param
+from warroom.playbook.types import TYPES, misfit
 
 _TRUE = {"y", "yes", "true", "1", "on"}
 _FALSE = {"n", "no", "false", "0", "off"}
@@ -51,12 +51,15 @@ def coerce(spec: Input, raw: Any) -> Any:
             raise BadInput(f"{value} is above the maximum {spec.max:g}")
     if kind == "choice" and value not in spec.choices:
         raise BadInput(f"'{value}' is not one of: {', '.join(spec.choices)}")
-    if spec.pattern and not re.search(spec.pattern, str(value)):
-        shown = "the value" if spec.secret else f"'{value}'"
-        raise BadInput(f"{shown} does not match {spec.pattern}")
+    problem = misfit(value, kind if kind in TYPES else None, spec.pattern, secret=spec.secret)
+    if problem:
+        raise BadInput(problem)
     return value
 
 
-def parameter_input(name: str, description: str = "") -> Input:
+def parameter_input(name: str, param: Param | None = None) -> Input:
     """The input spec used to ask for a playbook parameter that has no value yet."""
-    return Input(name=name, prompt=description or name.replace("_", " ").capitalize())
+    if param is None:
+        param = Param(name)
+    return Input(name=name, prompt=param.description or name.replace("_", " ").capitalize(),
+                 type=param.type or "str", pattern=param.pattern)

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from warroom.aws.service_model import operation_model
-from warroom.playbook.model import Step
-from warroom.playbook.template import MissingParameter, names_in, render
+from warroom.playbook.model import Param, Playbook, Step
+from warroom.playbook.template import MissingParameter, UnsafeShell, names_in, render, render_shell
 from warroom.runner import validate
 from warroom.runner.cli_equivalent import aws_cli
 from warroom.runner.events import Phase, StepPlan, VerifyPlan
@@ -53,7 +53,6 @@ class Where:
 class Built:
     plan: StepPlan
     params: dict[str, Any] = field(default_factory=dict)     # the real call parameters
-    shell: str | None = None                                  # the real shell command
     verify_params: dict[str, Any] = field(default_factory=dict)
     verify_expect: dict[str, Any] = field(default_factory=dict)
 
@@ -75,6 +74,12 @@ def referenced(step: Step, *, text: bool = True) -> list[str]:
         if name not in own and name not in seen:
             seen.append(name)
     return seen
+
+
+def unfilled(playbook: Playbook, values: Mapping[str, Any]) -> list[Param]:
+    """The parameters some step cannot run without that have no value yet, in declared order."""
+    needed = {n for s in (*playbook.diagnose, *playbook.fix) for n in referenced(s, text=False)}
+    return [p for p in playbook.params if p.name in needed and values.get(p.name) is None]
 
 
 def build(phase: Phase, number: int, step: Step, values: Mapping[str, Any], secret_names: set[str],
@@ -117,7 +122,10 @@ def build(phase: Phase, number: int, step: Step, values: Mapping[str, Any], secr
                         profile=where.profile, endpoint_url=where.endpoint_url))
         built.params = params
     elif step.kind == "shell" and step.shell:
-        built.shell, plan_fields["shell"] = both(step.shell)
+        # The plan's command is the one that runs: shown, confirmed and audited as it is.
+        plan_fields["shell"], refusal = shell_command(step.shell, real, secret_names, masker)
+        if refusal is not None:
+            problems.append(refusal)
         plan_fields["cwd"] = cwd if cwd is not None else (both(step.cwd)[1] if step.cwd else ".")
     if step.kind == "manual" or step.manual:
         plan_fields["manual"] = text(step.manual) if step.manual else ""
@@ -145,6 +153,27 @@ def build(phase: Phase, number: int, step: Step, values: Mapping[str, Any], secr
         unresolved=tuple(dict.fromkeys([*real.missing, *shown.missing]))
         if isinstance(real, Lenient) and isinstance(shown, Lenient) else (), **plan_fields)
     return built
+
+
+def shell_command(template: str, values: Mapping[str, Any], secret_names: set[str],
+                  masker: Masker) -> tuple[str, str | None]:
+    """The command to run, values shell-quoted, and why it must not run (or None).
+
+    A command is shown, confirmed and audited exactly as it runs, so one that masking would
+    alter (a secret input, a token shape in a value) is refused rather than shown masked.
+    """
+    secrets = [n for n in names_in(template) if n in secret_names]
+    if secrets:
+        return template, (f"refused: {{{secrets[0]}}} is a secret, and a shell command is shown "
+                          "exactly as it runs; use a call step for secrets")
+    try:
+        command = render_shell(template, values)
+    except UnsafeShell as exc:
+        return template, f"refused: {exc}"
+    if masker.text(command) != command:
+        return template, ("refused: a value in this command looks like a secret and would be shown "
+                          "masked, but a shell command is shown exactly as it runs")
+    return command, None
 
 
 def render_or_none(template: Any, values: Mapping[str, Any]) -> Any:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from textual import events
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 
 from warroom.incident.store import IncidentStore
 from warroom.playbook.catalog import data_dir
@@ -19,7 +20,12 @@ from warroom.tui.palette import ConsoleCommands
 from warroom.tui.statusbar import Target
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+    from textual.worker import Worker
+
     from warroom.aws.session import AwsSession
+    from warroom.config import Settings
+    from warroom.tui.sources import Sources
 
 Feed = Callable[[IncidentStore], Awaitable[None]]
 FixHook = Callable[["ConsoleApp", FixRequested], None]
@@ -43,27 +49,39 @@ class ConsoleApp(App[None]):
 
     def __init__(self, store: IncidentStore, target: Target, *,
                  session: AwsSession | None = None, feeds: Sequence[Feed] = (),
-                 fix_hook: FixHook | None = None, timers: bool = True) -> None:
+                 fix_hook: FixHook | None = None, timers: bool = True,
+                 settings: Settings | None = None, sources: Sources | None = None,
+                 read_only_flag: bool = False) -> None:
         super().__init__()
         self.store = store
         self.target = target
         self.session = session
         self.feeds = list(feeds)
+        # With `sources`, the feeds follow `settings`: `:scope`, `:region` and `:profile` change them.
+        self.settings = settings
+        self.sources = sources
+        self.read_only_flag = read_only_flag
+        self._sourced: dict[str, Worker[None]] = {}
+        self._regional: dict[str, AwsSession] = {}  # sessions for the other regions' resources
         self.fix_hook = fix_hook
         self.timers = timers
         self.main = MainScreen(store, target, session)
         self._gc_threshold: tuple[int, int, int] | None = None
         self._full_gc_at = 0.0
         self._input_at = 0.0
+        self.crash: BaseException | None = None  # the first unexpected error, reported on exit
 
     def on_mount(self) -> None:
+        self.set_class(self.no_color, "-no-color")
         self.push_screen(self.main)
         if self.timers:
             self.set_interval(DRAIN_INTERVAL, self.drain)
             self.set_interval(TICK_INTERVAL, self.tick)
         for feed in self.feeds:
             self.run_worker(self._run_feed(feed), group="feeds", exit_on_error=False)
-        if self.feeds and self.timers:
+        if self.sources is not None and self.settings is not None:
+            self._start_sources(self.sources.feeds(self.settings))
+        if (self.feeds or self.sources) and self.timers:
             self.call_after_refresh(self._schedule_gc)
         self.call_after_refresh(self.pump)
 
@@ -88,6 +106,56 @@ class ConsoleApp(App[None]):
         _, middle, _ = self._gc_threshold
         gc.set_threshold(GC_YOUNG, middle, 1 << 30)
         self._full_gc_at = time.monotonic()
+
+    def _start_sources(self, feeds: dict[str, Feed]) -> None:
+        """Stop the sources not in `feeds`, start those not running; the others keep going."""
+        for key in self._sourced.keys() - feeds.keys():
+            self._sourced.pop(key).cancel()
+        for key, feed in feeds.items():
+            if key not in self._sourced:
+                self._sourced[key] = self.run_worker(self._run_feed(feed), group="feeds", exit_on_error=False)
+
+    async def switch(self, settings: Settings, change: str) -> None:
+        """Go on with new settings (`:scope`, `:region`, `:profile`): the buffers stay, the
+        sources whose arguments changed restart on them. Settings that do not work (no such
+        profile, a region that does not answer) are refused in a notification and the current
+        ones kept."""
+        from warroom.aws.session import AwsSession
+        from warroom.errors import UserError
+        from warroom.tui.sources import identify
+
+        assert self.sources is not None
+        try:
+            identity = await identify(settings)
+        except UserError as exc:
+            self.notify(f"{change}: not switched: {exc}", severity="error", timeout=8)
+            return
+        old, self.settings = [self.session, *self._regional.values()], settings
+        self._regional = {}
+        self.session = AwsSession(settings.aws())
+        self.target = target_of(settings, identity, self.session)
+        self.main.switch(self.target, self.session)
+        # The tree shows the new scope's resources once its first check has read them.
+        self.store.set_resources([])
+        self.store.stats.connection = "connecting"
+        self._start_sources(self.sources.feeds(settings))
+        self.notify(f"{change}: the sources restarted on {self.target.region or 'no region'}"
+                    f" · scope {settings.scope}", timeout=5)
+        for session in old:
+            if session is not None:
+                await session.aclose()
+
+    def session_for(self, resource: str) -> AwsSession | None:
+        """The session for the region `resource` is in: a fix or a diagnosis acts where the
+        resource is, not in the first region, when the console reads several."""
+        found = next((r for r in self.store.resources if r.name == resource and r.region), None)
+        if found is None or self.session is None or self.settings is None or found.region == self.session.region:
+            return self.session
+        if found.region not in self._regional:
+            from warroom.aws.session import AwsSession
+
+            self._regional[found.region] = AwsSession(self.settings.aws(found.region))
+        return self._regional[found.region]
 
     async def _run_feed(self, feed: Feed) -> None:
         from warroom.aws.session import explain
@@ -123,6 +191,41 @@ class ConsoleApp(App[None]):
         self.drain()
         self.main.tick()
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification is plain text: they carry names, paths and AWS errors."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def action_help_quit(self) -> None:
+        # ctrl+c: Textual's own hint is markup, which `notify` above would show raw.
+        self.notify("q or ctrl+q quits", title="Do you want to quit?")
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual would print a traceback with local variables (log lines, parameters) on
+        # the terminal; `warroom` writes it to a private file and prints one line instead.
+        if self.crash is None:
+            self.crash = error
+        super()._handle_exception(error)
+        self._exit_renderables.clear()
+
+    async def action_quit(self) -> None:
+        """q, ctrl+q and `:quit`: ask first while a fix is running, since quitting stops it."""
+        from warroom.tui.confirm import QuitModal
+        from warroom.tui.wizard import WizardScreen
+
+        running = [s for s in self.screen_stack if isinstance(s, WizardScreen) and not s.finished]
+        if not running:
+            self.exit()
+            return
+        if not any(isinstance(s, QuitModal) for s in self.screen_stack):
+            self.push_screen(QuitModal(running[0].playbook.id),
+                             lambda yes: self.exit() if yes else None)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Changes", "what changed before the symptoms, and putting it back (C)",
+                            self.main.action_changes)
+
     def on_fix_requested(self, event: FixRequested) -> None:
         if self.fix_hook is not None:
             self.fix_hook(self, event)
@@ -135,5 +238,16 @@ class ConsoleApp(App[None]):
             gc.set_threshold(*self._gc_threshold)
             gc.unfreeze()
             self._gc_threshold = None
-        if self.session is not None:
-            await self.session.aclose()
+        for session in (self.session, *self._regional.values()):
+            if session is not None:
+                await session.aclose()
+
+
+def target_of(settings: Settings, identity: dict[str, str], session: AwsSession) -> Target:
+    """What the status bar shows for these settings and the identity they act as."""
+    from warroom.aws.scope import Scope
+
+    return Target(region=",".join(settings.regions) or session.region or "",
+                  account=identity.get("Account", ""), endpoint=settings.endpoint_url or "",
+                  read_only=settings.read_only, profile=settings.profile or "",
+                  scope="" if settings.scope == Scope() else str(settings.scope))

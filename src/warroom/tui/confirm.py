@@ -1,30 +1,41 @@
-"""The wizard's modals: ask a value, y/N, type the name, retry/skip/abort, mark done, edit."""
+"""The console's modals: ask a value, y/N, type the name, retry/skip/abort, mark done, edit,
+a path to save to, and whether to quit while a fix runs."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
 
 from warroom.playbook.model import Input as InputSpec
 from warroom.playbook.catalog import data_dir
 from warroom.runner.events import StepError, StepPlan
+from warroom.tui.footer import KeysFooter
 from warroom.tui.lines import plain
-from warroom.tui.plan_text import plan_text
+from warroom.tui.plan_text import copy_text, plan_text
 
 CSS = [str(data_dir("styles") / "wizard.tcss")]
 
 
 class _Modal(ModalScreen[Any]):
     CSS_PATH = CSS
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    # A modal stops the app's bindings; `q` (where no text box takes it) still reaches quit,
+    # which asks first while a fix runs.
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("q", "app.quit", "Quit")]
     CANCEL: Any = None
+
+    @on(events.Mount)
+    def _footer(self) -> None:
+        # The modal's own footer covers the one of the screen beneath, whose keys do not
+        # reach it: what the footer lists is what works.
+        self.mount(KeysFooter())
 
     def action_cancel(self) -> None:
         self.dismiss(self.CANCEL)
@@ -79,8 +90,10 @@ class AskModal(_Modal):
 class ConfirmModal(_Modal):
     """y/N for a mutating step; `e` edits its values."""
 
-    BINDINGS = [Binding("y", "pick('yes')", "Run it"), Binding("n", "pick('no')", "Skip"),
-                Binding("e", "pick('edit')", "Edit"), Binding("escape", "pick('no')", "No")]
+    BINDINGS = [Binding("y", "pick('yes')", "Run it"),
+                Binding("n,N", "pick('no')", "Skip", key_display="n/N"),
+                Binding("e", "pick('edit')", "Edit"), Binding("c", "copy", "Copy CLI"),
+                Binding("escape", "pick('no')", "No", show=False)]
 
     def __init__(self, plan: StepPlan) -> None:
         super().__init__()
@@ -100,6 +113,19 @@ class ConfirmModal(_Modal):
 
     def action_pick(self, choice: str) -> None:
         self.dismiss(choice)
+
+    def action_copy(self) -> None:
+        copy_cli(self, self.plan)
+
+
+def copy_cli(screen: Widget, plan: StepPlan | None) -> None:
+    """`c`: the step's AWS CLI equivalent to the clipboard (OSC 52), and say so."""
+    text = copy_text(plan) if plan is not None else ""
+    if not text:
+        screen.notify("nothing to copy for this step", timeout=2)
+        return
+    screen.app.copy_to_clipboard(text)
+    screen.notify("copied the CLI command to the clipboard (OSC 52)", timeout=2)
 
 
 class TypedModal(_Modal):
@@ -161,7 +187,8 @@ class FailureModal(_Modal):
 class ManualModal(_Modal):
     """A manual step: what to do and the commands to copy; the user marks it done."""
 
-    BINDINGS = [Binding("y", "pick(True)", "Done"), Binding("n", "pick(False)", "Not done"),
+    BINDINGS = [Binding("y", "pick(True)", "Done"),
+                Binding("n,N", "pick(False)", "Not done", key_display="n/N"),
                 Binding("c", "copy", "Copy"), Binding("escape", "pick(False)", "Not done")]
 
     def __init__(self, plan: StepPlan) -> None:
@@ -226,3 +253,66 @@ class EditModal(_Modal):
                 values[name] = text
             box.value = ""
         self.dismiss(values)
+
+
+class PathModal(_Modal):
+    """Where to write a file: prefilled with a default, enter accepts, esc cancels."""
+
+    def __init__(self, title: str, default: str) -> None:
+        super().__init__()
+        self.title_text, self.default = title, default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal", id="path"):
+            yield Label(Text(plain(self.title_text), style="bold"), classes="modal-title")
+            yield Input(value=self.default, id="path-input")
+            yield Label("enter: write a new file (never replaces one)   esc: cancel",
+                        classes="modal-keys")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value.strip() or None)
+
+
+class QuitModal(_Modal):
+    """y/N before quitting while a fix step runs: quitting stops the run where it is."""
+
+    CANCEL = False
+    BINDINGS = [Binding("y", "pick(True)", "Yes"),
+                Binding("n,N", "pick(False)", "Stay", key_display="n/N"),
+                Binding("escape", "pick(False)", "Stay")]
+
+    def __init__(self, playbook: str, leave: str = "", watching: bool = False) -> None:
+        super().__init__()
+        self.playbook = playbook
+        self.leave = leave          # "" to quit the console; else what leaving closes
+        self.watching = watching    # the fix is done and its symptom being watched
+
+    def compose(self) -> ComposeResult:
+        verb = f"Leave the {self.leave}" if self.leave else "Quit"
+        with Vertical(classes="modal destructive", id="quit"):
+            title = Text("Watching the symptom after " if self.watching else "A fix is running: ",
+                         style="bold")
+            title.append(plain(self.playbook), "bold reverse").append(f". {verb} anyway?", "bold")
+            yield Label(title, classes="modal-title")
+            yield Label(Text("The watch stops: nobody will be told whether the symptom comes back."
+                             if self.watching else
+                             f"{'Leaving' if self.leave else 'Quitting'} stops the run where it is: "
+                             "a call already sent may still take effect, and no verify or later "
+                             "step runs."))
+            with Horizontal(classes="modal-buttons"):
+                yield Button(f"y  {'leave' if self.leave else 'quit'}", id="yes", variant="error")
+                yield Button("N  stay", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def answer(self, choice: str) -> None:
+        self.dismiss(choice == "yes")
+
+    def action_pick(self, quit_: bool) -> None:
+        self.dismiss(quit_)

@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from warroom.aws import tail_worker
-from warroom.aws.session import AwsSession, explain
+from warroom.aws.scope import Scope
+from warroom.aws.session import AwsOptions, AwsSession, explain
 from warroom.incident.store import IncidentStore
 from warroom.playbook.catalog import Catalog
 from warroom.playbook.matcher import Matcher
@@ -87,8 +88,12 @@ async def _tail_child(store: IncidentStore, config: tail_worker.Config) -> int |
                 store.source_ok()
             elif kind == "failed":
                 store.source_failed(message[1])
+            elif kind == "stalled":
+                store.source_stalled(message[1])
             elif kind == "throttled":
                 store.stats.throttled = message[1]
+            elif kind == "logs":
+                store.stats.logs = message[1]
     finally:
         await _stop_child(process)
 
@@ -122,32 +127,37 @@ def _child_env() -> dict[str, str]:
 
 
 async def check_feed(store: IncidentStore, session: AwsSession, catalog: Catalog,
-                     prefixes: Sequence[str] = (), every: float = CHECK_EVERY) -> None:
-    """Discovery, probes, metric symptoms and alarms, once now and then every `every` s.
+                     prefixes: Sequence[str] = (), every: float = CHECK_EVERY, *,
+                     scope: Scope | None = None, regions: Sequence[AwsOptions] = ()) -> None:
+    """Discovery, probes, metric symptoms and alarms, once now and then every `every` s,
+    in each of `regions` (default: the session's) and within `scope` (default: `prefixes`).
 
     The checker (its matcher, its AWS answers) runs on its own thread and event loop,
-    with its own session, so that a round does not stall the UI; its results are applied
+    with its own sessions, so that a round does not stall the UI; its results are applied
     to the store here, on the caller's loop.
     """
-    from warroom.aws.health import Checker
+    from warroom.aws.regions import RegionalChecker
 
-    own = AwsSession(session.options)
+    own = [AwsSession(options) for options in regions or (session.options,)]
 
-    async def build() -> Checker:
-        return Checker(own, catalog, prefixes)
+    async def build() -> RegionalChecker:
+        return RegionalChecker(own, catalog, scope or Scope(prefixes=tuple(prefixes)))
+
+    async def close() -> None:
+        await asyncio.gather(*(s.aclose() for s in own))
 
     worker = _LoopThread("warroom-check")
     try:
         await _check_rounds(store, await worker.run(build()), worker, session, every)
     finally:
-        await worker.close(own.aclose)
+        await worker.close(close)
 
 
 async def _check_rounds(store: IncidentStore, checker: object, worker: _LoopThread,
                         session: AwsSession, every: float) -> None:
-    from warroom.aws.health import Checker
+    from warroom.aws.regions import RegionalChecker
 
-    assert isinstance(checker, Checker)
+    assert isinstance(checker, RegionalChecker)
     seen: deque[str] = deque(maxlen=50_000)
     seen_set: set[str] = set()
     while True:

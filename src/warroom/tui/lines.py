@@ -3,15 +3,16 @@
 Text is always built from plain strings (never parsed as markup), secrets are masked,
 and every control character (ESC of ANSI/OSC sequences, CR, BEL, ...) becomes a visible
 `\\xNN` escape, so nothing in a log line can move the cursor, change colours or open a
-link. Match spans computed on the raw message are mapped onto the escaped text.
+link; the one exception is `\\n` in an event, which starts a continuation line of it.
+Match spans computed on the raw message are mapped onto the escaped text.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
@@ -19,28 +20,24 @@ from rich.text import Text
 from warroom.incident.records import Record
 from warroom.incident.store import short_group
 from warroom.redact import redact
+from warroom.tui import jsonlog
+from warroom.textout import UNSAFE, escape_char
 
-# C0 controls except tab, DEL, C1 controls, and the Unicode line/paragraph separators and
-# bidi overrides that could reorder or break the displayed line.
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+if TYPE_CHECKING:
+    from warroom.tui.logmodel import Pattern
 
 
 def sanitize(message: str) -> tuple[str, list[int] | None]:
     """Redacted, inert text, and a map from raw offsets to display offsets (None: identity)."""
     text = redact(message).replace("\t", " ")  # a tab keeps one cell, so offsets stay valid
-    if _CONTROL.search(text) is None:
+    if UNSAFE.search(text) is None:
         return text, None
     out: list[str] = []
     offsets: list[int] = []
     pos = 0
     for char in text:
         offsets.append(pos)
-        piece = _escape(char) if _CONTROL.fullmatch(char) else char
+        piece = escape_char(char) if UNSAFE.fullmatch(char) else char
         out.append(piece)
         pos += len(piece)
     offsets.append(pos)
@@ -64,6 +61,7 @@ class Columns:
     time: bool = True
     group_width: int = 22
     stream_width: int = 0
+    local_time: bool = False
 
     @property
     def prefix_width(self) -> int:
@@ -75,9 +73,9 @@ class Columns:
         return width
 
 
-def clock_text(ms: int) -> str:
-    """HH:MM:SS in UTC: the same on every machine, like the CloudWatch API times."""
-    return time.strftime("%H:%M:%S", time.gmtime(ms / 1000))
+def clock_text(ms: int, local: bool = False) -> str:
+    """HH:MM:SS in UTC (the same on every machine, like the CloudWatch API times) or local time."""
+    return time.strftime("%H:%M:%S", (time.localtime if local else time.gmtime)(ms / 1000))
 
 
 def _fit(text: str, width: int) -> str:
@@ -94,7 +92,7 @@ def short_stream(stream: str) -> str:
 def prefix(record: Record, cols: Columns, styles: Mapping[str, Style]) -> Text:
     out = Text(no_wrap=True, end="")
     if cols.time:
-        out.append(clock_text(record.timestamp) + " ", styles.get("time"))
+        out.append(clock_text(record.timestamp, cols.local_time) + " ", styles.get("time"))
     if cols.group_width:
         out.append(_fit(plain(short_group(record.group)), cols.group_width) + " ", styles.get("group"))
     if cols.stream_width:
@@ -103,24 +101,50 @@ def prefix(record: Record, cols: Columns, styles: Mapping[str, Style]) -> Text:
     return out
 
 
-def message(record: Record, styles: Mapping[str, Style],
-            pattern: re.Pattern[str] | None = None) -> Text:
-    """The message with its symptom span and filter matches styled."""
-    shown, offsets = sanitize(record.message)
-    text = Text(shown, style=styles.get("message", ""), no_wrap=True, end="")
-    symptom = styles.get("symptom")
-    for match in record.matches[:1]:
-        start, end = match.start, min(match.end, len(record.message))
-        if offsets is not None:
-            start, end = offsets[start], offsets[end]
-        if end > start and symptom is not None:
-            text.stylize(symptom, start, end)
-    if pattern is not None:
-        hit = styles.get("match")
-        for found in pattern.finditer(shown):
-            if found.end() > found.start() and hit is not None:
-                text.stylize(hit, found.start(), found.end())
-    return text
+MAX_EVENT_LINES = 200  # rows one event may take before the rest is counted, not shown
+
+
+def event_lines(record: Record, styles: Mapping[str, Style], pattern: Pattern | None = None,
+                raw_json: bool = False) -> list[Text]:
+    """The message as display lines, a `\\n` in it starting the next; symptom and matches styled.
+
+    A JSON event reads `LEVEL message key=value...` (level coloured) unless `raw_json`.
+    Secrets are masked on the whole event first: a key split over lines is still one secret.
+    """
+    text = redact(record.message)
+    spans = [(m.start, min(m.end, len(text))) for m in record.matches[:1]]
+    level, family = 0, ""
+    event = None if raw_json else jsonlog.parse(text)
+    if event is not None:
+        spans = [found for a, b in spans if (found := jsonlog.locate(text[a:b], event.text))]
+        text, level, family = event.text, len(event.level), event.family
+    text = text.removesuffix("\n")  # CloudWatch keeps the newline that ended the print
+    base, symptom, hit = styles.get("message", ""), styles.get("symptom"), styles.get("match")
+    out: list[Text] = []
+    start = 0
+    pieces = text.split("\n", MAX_EVENT_LINES)
+    more = pieces.pop().count("\n") + 1 if len(pieces) > MAX_EVENT_LINES else 0
+    for piece in pieces:
+        end = start + len(piece)
+        shown, offsets = sanitize(piece)
+        line = Text(shown, style=base, no_wrap=True, end="")
+        if level and start == 0 and styles.get(f"level-{family}") is not None:
+            line.stylize(styles[f"level-{family}"], 0, level)
+        for a, b in spans:
+            a, b = max(a, start) - start, min(b, end) - start
+            if offsets is not None and b > a:
+                a, b = offsets[a], offsets[b]
+            if b > a and symptom is not None:
+                line.stylize(symptom, a, b)
+        if pattern is not None and hit is not None:
+            for found in pattern.finditer(shown):
+                if found.end() > found.start():
+                    line.stylize(hit, found.start(), found.end())
+        out.append(line)
+        start = end + 1
+    if more:  # a hostile event of many line breaks stays a screenful (c copies all of it)
+        out.append(Text(f"… {more:,} more lines", style=styles.get("time", ""), end=""))
+    return out
 
 
 def marker(record: Record, width: int, styles: Mapping[str, Style]) -> Text:
@@ -128,6 +152,14 @@ def marker(record: Record, width: int, styles: Mapping[str, Style]) -> Text:
     side = max(2, (width - len(label)) // 2)
     return Text("─" * side + label + "─" * max(0, width - side - len(label)),
                 style=styles.get("marker", ""), no_wrap=True, end="")
+
+
+def copy_text(record: Record, local: bool = False) -> str:
+    """A record as the clipboard gets it: time, group and the message with its line breaks."""
+    when = time.strftime("%Y-%m-%dT%H:%M:%S", (time.localtime if local else time.gmtime)(
+        record.timestamp / 1000)) + ("" if local else "Z")
+    body = "\n".join(plain(piece) for piece in redact(record.message).removesuffix("\n").split("\n"))
+    return f"{when} {plain(record.group)} {body}"
 
 
 def file_line(record: Record) -> str:

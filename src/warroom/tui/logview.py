@@ -17,12 +17,24 @@ from warroom.incident.records import Record
 from warroom.incident.store import IncidentStore, short_group
 from warroom.tui import lines
 from warroom.tui.logmodel import MARKER_SOURCE, LogModel
+from warroom.tui.savefile import NotWritten, create_private
 
-_STYLE_NAMES = ("time", "group", "stream", "message", "symptom", "match", "marker", "cursor")
+# A filter change searches the buffer for this long at once (the screen's worth of newest
+# lines is found well within it); the rest is searched in slices of this long, one after
+# each frame (keys between them), and fills in above.
+FILTER_SLICE = 0.01
+SCAN_SLICE = 0.01
+
+_STYLE_NAMES = ("time", "group", "stream", "message", "symptom", "match", "marker", "cursor",
+                "level-error", "level-warn", "level-info", "level-debug")
 
 
 class LogView(ScrollView, can_focus=True):
-    """Live merged logs: follow by default, scrolling up pauses, End resumes."""
+    """Live merged logs: follow by default, scrolling up pauses, End resumes.
+
+    The scroll position counts events, not rows: an event with line breaks (a traceback),
+    or a long one while wrapping, takes several rows and is laid out only when on screen.
+    """
 
     COMPONENT_CLASSES = {f"logview--{name}" for name in _STYLE_NAMES}
 
@@ -37,11 +49,15 @@ class LogView(ScrollView, can_focus=True):
         Binding("n", "symptom(1)", "Next symptom"),
         Binding("N", "symptom(-1)", "Prev", key_display="N"),
         Binding("enter", "choose", "Playbook"),
-        Binding("T", "window", "Since"),
+        Binding("c", "copy", "Copy line"),
+        Binding("R", "request", "Request", key_display="R", show=False),
+        Binding("T", "window", "Since", show=False),
         Binding("w", "wrap", "Wrap"),
-        Binding("t", "timestamps", "Time"),
-        Binding("m", "marker", "Mark"),
-        Binding("s", "save", "Save"),
+        Binding("t", "timestamps", "Time", show=False),
+        Binding("z", "zone", "UTC/local", show=False),
+        Binding("J", "raw_json", "Raw JSON", key_display="J", show=False),
+        Binding("m", "marker", "Mark", show=False),
+        Binding("s", "save", "Save", show=False),
     ]
 
     class Chosen(Message):
@@ -58,17 +74,19 @@ class LogView(ScrollView, can_focus=True):
     def __init__(self, store: IncidentStore, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.store = store
-        self.model = LogModel(store.ring, lambda: int(store.clock() * 1000))
+        self.model = LogModel(store.ring, lambda: int(store.clock() * 1000), slice_s=FILTER_SLICE)
         self.following = True
         self.wrap = False
         self.show_time = True
+        self.local_time = False         # z: the time column in local time instead of UTC
+        self.raw_json = False           # J: JSON events as written instead of LEVEL message k=v
         self.cursor: int | None = None  # view index; None while following
         self.new_lines = 0              # arrived while paused
         self._group_width = 22
         self._cache_key: tuple[object, ...] | None = None
         self._rows: list[Strip] = []
-        self._top = 0
         self._version = 0
+        self._scan_queued = False       # a slice of the filter's search is waiting for a frame
 
     # -- data -------------------------------------------------------------------------
 
@@ -78,7 +96,8 @@ class LogView(ScrollView, can_focus=True):
         gone = self.model.trim()
         if not added and not gone:
             return
-        self._version += 1
+        if self.model.request:
+            self._version += 1  # a request's lines go where their times put them, on screen too
         if not self.following:
             self.new_lines += added
             if gone:
@@ -104,6 +123,39 @@ class LogView(ScrollView, can_focus=True):
         self._to_end()
         self.refresh()
         self.post_message(self.StateChanged())
+        self._scan_later()
+
+    def _scan_later(self) -> None:
+        """Search the rest of the buffer for the filter a slice at a time, each after a frame."""
+        if not self.model.complete and not self._scan_queued:
+            self._scan_queued = self.call_after_refresh(self._scan_more)
+
+    def _scan_more(self) -> None:
+        self._scan_queued = False
+        self._scan(SCAN_SLICE)
+        if self.model.complete:
+            self.post_message(self.StateChanged())
+        else:
+            self._scan_later()
+
+    def _scan(self, seconds: float | None) -> None:
+        """Look at more of the buffer; lines found go above, the cursor stays on its line."""
+        model = self.model
+        cursor = model.seq(self.cursor) if self.cursor is not None else None
+        top = model.seq(int(self.scroll_y)) if not self.following and int(self.scroll_y) < len(model) else None
+        if not model.scan(seconds):
+            return
+        if model.request:
+            self._version += 1
+        self._set_virtual()
+        if self.following:
+            self._to_end()
+        else:
+            if cursor is not None:
+                self.cursor = model.position(cursor)
+            if top is not None:
+                self.scroll_to(y=model.position(top) or 0, animate=False, immediate=True)
+        self.refresh()
 
     def _set_virtual(self) -> None:
         size = Size(self.scrollable_content_region.width, len(self.model))
@@ -139,45 +191,68 @@ class LogView(ScrollView, can_focus=True):
     def _columns(self, width: int) -> lines.Columns:
         groups = self.store.lines.keys()
         longest = max((len(short_group(g)) for g in groups), default=12)
-        cap = 14 if width < 100 else 26
+        cap = 8 if width < 70 else 14 if width < 100 else 26  # the message keeps half the width
         stream = 10 if width >= 150 else 0
         return lines.Columns(time=self.show_time, group_width=max(8, min(longest, cap)),
-                             stream_width=stream)
+                             stream_width=stream, local_time=self.local_time)
 
     def _layout(self) -> list[Strip]:
         width = self.scrollable_content_region.width
         height = self.scrollable_content_region.height
-        key = (self._version, int(self.scroll_y), width, height, self.wrap, self.show_time,
-               self.cursor, self.following, self.model.filter_text)
+        key = (self._version, self._place(height), width, height, self.wrap, self.show_time,
+               self.following, self.model.filter_text, len(self.store.lines))  # groups: column width
         if key == self._cache_key:
             return self._rows
         self._cache_key = key
         styles = self._styles()
         cols = self._columns(width)
         n = len(self.model)
-        top = int(self.scroll_y)
-        if self.wrap and self.following:
-            top = self._wrapped_top(n, height, width, cols, styles)
-        rows: list[Strip] = []
-        i = top
-        while len(rows) < height and i < n:
-            rows.extend(self._record_rows(i, width, cols, styles))
-            i += 1
-        self._top = top
+        if self.following:
+            _, rows = self._screen_ending_at(n, height, width, cols, styles)
+        else:
+            top, rows = int(self.scroll_y), []
+            i = top
+            while len(rows) < height and i < n:
+                rows.extend(self._record_rows(i, width, cols, styles))
+                i += 1
+            if self.cursor is not None and self.cursor >= top and (
+                    i <= self.cursor or (i == self.cursor + 1 and len(rows) > height)):
+                # The cursor's event is below the screen or cut off: it ends the screen instead.
+                _, rows = self._screen_ending_at(self.cursor + 1, height, width, cols, styles)
         self._rows = rows[:height]
         return self._rows
 
-    def _wrapped_top(self, n: int, height: int, width: int, cols: lines.Columns,
-                     styles: dict[str, Style]) -> int:
+    def _place(self, height: int) -> tuple[int, ...]:
+        """Which lines the screen can show, by sequence number: lines arriving below a paused
+        screen, found above a followed one or dropped by the ring leave it as it is."""
+        model = self.model
+        n = len(model)
+        if not n:
+            return ()
+        if self.following:  # the newest lines; the first of them only matters on a short list
+            return (model.seq(n - 1), model.seq(max(0, n - height)))
+        top = min(int(self.scroll_y), n - 1)
+        cursor = model.seq(self.cursor) if self.cursor is not None and self.cursor < n else -1
+        return (model.seq(top), model.seq(min(n, top + height) - 1), cursor)
+
+    def _screen_ending_at(self, end: int, height: int, width: int, cols: lines.Columns,
+                          styles: dict[str, Style]) -> tuple[int, list[Strip]]:
+        """The first event and the rows of a screen whose last event is `end - 1`.
+
+        Events may take several rows; the last one is shown from its start even when it is
+        taller than the screen.
+        """
+        parts: list[list[Strip]] = []
         used = 0
-        i = n
+        i = end
         while i > 0:
-            rows = len(self._record_rows(i - 1, width, cols, styles))
-            if used + rows > height:
+            rows = self._record_rows(i - 1, width, cols, styles)
+            if used + len(rows) > height and i < end:
                 break
-            used += rows
+            parts.append(rows)
+            used += len(rows)
             i -= 1
-        return i
+        return i, [row for rows in reversed(parts) for row in rows]
 
     def _record_rows(self, i: int, width: int, cols: lines.Columns,
                      styles: dict[str, Style]) -> list[Strip]:
@@ -187,15 +262,20 @@ class LogView(ScrollView, can_focus=True):
             texts = [lines.marker(record, width, styles)]
         else:
             head = lines.prefix(record, cols, styles)
-            body = lines.message(record, styles, self.model.pattern)
+            body = lines.event_lines(record, styles, self.model.pattern, self.raw_json)
             avail = max(10, width - cols.prefix_width)
-            if self.wrap and body.cell_len > avail:
-                parts = body.wrap(console, avail, overflow="fold", no_wrap=False)
-                texts = [head + parts[0]]
-                pad = Text(" " * cols.prefix_width, end="")
-                texts.extend(pad + part for part in parts[1:])
-            else:
-                texts = [head + body]
+            pad = Text(" " * cols.prefix_width, end="")
+            indent = pad + Text("  ", end="")  # continuation lines of one event sit further in
+            texts = []
+            for n, line in enumerate(body):
+                room = avail if n == 0 else avail - 2
+                parts = line.wrap(console, room, overflow="fold", no_wrap=False) \
+                    if self.wrap and line.cell_len > room else [line]
+                texts.append((head if n == 0 else indent) + parts[0])
+                texts.extend((pad if n == 0 else indent) + part for part in parts[1:])
+                if len(texts) > lines.MAX_EVENT_LINES:  # a huge event wrapped: a screenful
+                    del texts[lines.MAX_EVENT_LINES + 1:]
+                    break
         out: list[Strip] = []
         base = self.rich_style
         selected = self.cursor == i
@@ -278,6 +358,7 @@ class LogView(ScrollView, can_focus=True):
         self._move_cursor(self._anchor() + direction * self._visible_rows())
 
     def action_top(self) -> None:
+        self._scan(None)
         self._move_cursor(0)
 
     def action_follow(self) -> None:
@@ -290,9 +371,14 @@ class LogView(ScrollView, can_focus=True):
             self.resume()
 
     def action_symptom(self, step: int) -> None:
-        start = self.cursor if self.cursor is not None else (
-            len(self.model) if step < 0 else int(self.scroll_y) - 1)
-        found = self.model.find_symptom(start, step)
+        # While following there is nothing below: both keys look back from the newest line.
+        start = self.cursor if self.cursor is not None else len(self.model)
+        direction = step if self.cursor is not None else -1
+        found = self.model.find_symptom(start, direction)
+        if found is None and direction < 0 and not self.model.complete:
+            self._scan(None)  # the lines above are still being searched: finish first
+            start = self.cursor if self.cursor is not None else len(self.model)
+            found = self.model.find_symptom(start, direction)
         if found is None:
             self.notify("no more symptom lines" + (" below" if step > 0 else " above"),
                         timeout=2)
@@ -328,24 +414,72 @@ class LogView(ScrollView, can_focus=True):
         self._version += 1
         self.refresh()
 
+    def action_zone(self) -> None:
+        self.local_time = not self.local_time
+        self._version += 1
+        self.refresh()
+        self.notify("times in " + ("local time" if self.local_time else "UTC"), timeout=2)
+        self.post_message(self.StateChanged())
+
+    def action_raw_json(self) -> None:
+        self.raw_json = not self.raw_json
+        self._version += 1
+        self.refresh()
+        self.notify("JSON events " + ("as written" if self.raw_json else "as LEVEL message key=value"),
+                    timeout=2)
+
+    def action_request(self) -> None:
+        """R: every line of the selected line's request (Lambda, API Gateway, X-Ray), in time order."""
+        from warroom.tui.requests import request_id
+
+        if self.cursor is None or self.cursor >= len(self.model):
+            self.notify("no line selected: move to one with j/k or n, then R", timeout=2)
+            return
+        found = request_id(self.model.record(self.cursor).message)
+        if found is None:
+            self.notify("no request id on this line", timeout=2)
+            return
+        self.model.set_request(found)
+        self.refilter()
+        self.notify(f"request {lines.plain(found)}: {len(self.model):,} lines in the buffer "
+                    "(esc shows every line again)", timeout=4)
+
+    def action_copy(self) -> None:
+        """c: the selected line to the clipboard, by OSC 52 (works over SSH, in tmux with set-clipboard)."""
+        if self.cursor is None or self.cursor >= len(self.model):
+            self.notify("no line selected: move to one with j/k or n, then c", timeout=2)
+            return
+        text = lines.copy_text(self.model.record(self.cursor), self.local_time)
+        self.app.copy_to_clipboard(text)
+        self.notify(f"copied the line to the clipboard ({len(text):,} characters, OSC 52)", timeout=2)
+
     def action_marker(self) -> None:
         now = int(self.store.clock() * 1000)
         self.store.push([Record(MARKER_SOURCE, "", "", now, f"marker-{now}",
                                 f"marker {lines.clock_text(now)}")])
 
     def action_save(self) -> None:
-        path = Path.cwd() / time.strftime("warroom-logs-%Y%m%d-%H%M%S.log",
-                                          time.gmtime(self.store.clock()))
+        from warroom.tui.confirm import PathModal
+
+        default = time.strftime("warroom-logs-%Y%m%d-%H%M%S.log", time.gmtime(self.store.clock()))
+        self.app.push_screen(PathModal("Save the lines shown (with their filters) to:", default),
+                             self._save_to)
+
+    def _save_to(self, answer: str | None) -> None:
+        if not answer:
+            return
+        path = Path.cwd() / Path(answer).expanduser()
         try:
             count = self.save(path)
-        except OSError as exc:
-            self.notify(f"could not save: {exc.strerror or exc}", severity="error")
+        except (NotWritten, OSError) as exc:
+            self.notify(f"could not save: {exc}", severity="error", timeout=6)
             return
-        self.notify(f"saved {count} lines to {path}", timeout=4)
+        self.notify(f"saved {count:,} lines to {lines.plain(str(path))}", timeout=4)
 
     def save(self, path: Path) -> int:
-        """Write the lines the view holds (with its filters) to `path`; returns how many."""
-        with path.open("w", encoding="utf-8") as out:
+        """Write the lines the view holds (with its filters) to a new file; returns how many."""
+        self._scan(None)
+        with create_private(path) as out:
             for i in range(len(self.model)):
                 out.write(lines.file_line(self.model.record(i)) + "\n")
         return len(self.model)

@@ -9,14 +9,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Sparkline
+from textual.widgets import Input, Sparkline
 
-from warroom.incident.store import IncidentStore, context_params
+from warroom.incident.attribution import record_captures
+from warroom.incident.store import IncidentStore
 from warroom.tui import command
-from warroom.tui.diagnose import StepResult, params_for, run_diagnose
+from warroom.runner.diagnose import params_for, run_diagnose
+from warroom.runner.events import StepResult
 from warroom.tui.findings import FindingsList
+from warroom.tui.footer import KeysFooter
 from warroom.tui.guidance import GuidancePane, Shown
 from warroom.tui.lines import plain
 from warroom.tui.logview import LogView
@@ -26,8 +30,10 @@ from warroom.tui.statusbar import StatusBar, Target
 
 if TYPE_CHECKING:
     from warroom.aws.session import AwsSession
+    from warroom.incident.changes import Suspect
 
 NARROW = 100   # columns below which side panes shrink
+WIDE = 140     # columns from which the findings get room for a resource's whole name
 SHORT = 30     # rows below which the guidance pane shrinks
 DIAGNOSE_TTL = 60.0
 
@@ -37,6 +43,7 @@ class MainScreen(Screen[None]):
         Binding("slash", "filter", "Filter"),
         Binding("colon", "command", "Command"),
         Binding("question_mark", "help", "Help"),
+        Binding("C", "changes", "Changes", key_display="C"),
         Binding("escape", "back", "Back", show=False),
     ]
 
@@ -48,6 +55,7 @@ class MainScreen(Screen[None]):
         self.session = session
         self.resource_label = "all"
         self._diagnosed: dict[tuple[str, str], tuple[float, list[StepResult]]] = {}
+        self._suspected: dict[tuple[str, str], tuple[float, list[Suspect]]] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -61,7 +69,7 @@ class MainScreen(Screen[None]):
                             id="filter")
                 yield GuidancePane(id="guidance")
         yield StatusBar(self.store, self.target, id="status")
-        yield Footer()
+        yield KeysFooter()
 
     # -- convenience ------------------------------------------------------------------
 
@@ -92,6 +100,7 @@ class MainScreen(Screen[None]):
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
+        self.set_class(event.size.width >= WIDE, "-wide")
         self.set_class(event.size.height < SHORT, "-short")
 
     # -- the app's timers call these --------------------------------------------------
@@ -107,6 +116,15 @@ class MainScreen(Screen[None]):
         self.query_one("#errors", Sparkline).data = self.store.errors_per_minute(None, 15)
         self.update_logs_title()
 
+    def switch(self, target: Target, session: AwsSession) -> None:
+        """The app's new settings: the status bar shows them, diagnoses and changes use them."""
+        self.target, self.session = target, session
+        self._diagnosed.clear()
+        self._suspected.clear()
+        status = self.query_one(StatusBar)
+        status.target = target
+        status.refresh_status()
+
     def update_logs_title(self) -> None:
         logs = self.logs
         model = logs.model
@@ -118,18 +136,23 @@ class MainScreen(Screen[None]):
         if self.resource_label != "all" and model.groups is None:
             scope = plain(self.resource_label)
         parts = [f"Logs  {scope}"]
-        if model.filter_text:
+        if model.request:
+            parts.append(f"request {plain(model.request)}")
+        elif model.filter_text:
             parts.append(f"/{plain(model.filter_text)}/")
         if model.window_ms is not None:
             parts.append(f"since {model.window_label}")
         if logs.wrap:
             parts.append("wrap")
-        logs.border_title = "  ".join(parts)
-        logs.border_subtitle = f"{len(model):,} lines · {logs.status_text()}"
+        logs.border_title = Content("  ".join(parts))  # Content: a str would be read as markup
+        searching = "" if model.complete else " so far (searching)"
+        logs.border_subtitle = f"{len(model):,} lines{searching} · {logs.status_text()}"
 
     # -- messages from panes ----------------------------------------------------------
 
     def on_log_view_state_changed(self, event: LogView.StateChanged) -> None:
+        if self.findings.local_time != self.logs.local_time:
+            self.findings.set_local_time(self.logs.local_time)
         self.update_logs_title()
 
     def on_resource_chosen(self, event: ResourceChosen) -> None:
@@ -137,6 +160,7 @@ class MainScreen(Screen[None]):
         model = self.logs.model
         model.groups = event.groups
         model.filter_text = event.text
+        model.request = ""
         model.pattern = None
         model.set_filter(event.text) if event.text else model.rebuild()
         self.logs.refilter()
@@ -145,11 +169,8 @@ class MainScreen(Screen[None]):
     def on_log_view_chosen(self, event: LogView.Chosen) -> None:
         record = event.record
         best = record.matches[0]
-        playbook = self.store.playbooks.get(best.playbook)
-        captures = dict(best.captures)
-        if playbook is not None:
-            captures = {**context_params(playbook, record), **captures}
         res = self.store.group_resource.get(record.group)
+        captures = record_captures(self.store.playbooks.get(best.playbook), record, res)
         resource, kind = (res.name, res.kind) if res is not None else (self.store.resource_of(record), "")
         self.show_playbook(best.playbook, resource, captures, record.message, kind=kind)
         if event.open_it:
@@ -158,6 +179,10 @@ class MainScreen(Screen[None]):
     def on_playbook_chosen(self, event: PlaybookChosen) -> None:
         self.show_playbook(event.playbook, event.resource, event.captures, event.evidence,
                            rerun=event.rerun, kind=event.resource_kind)
+        request = self.guidance.fix_request() if event.open_fix else None
+        if request is not None and request.playbook == event.playbook:
+            # To the app directly: a message made here stops bubbling at this screen.
+            self.app.post_message(request)
 
     def show_playbook(self, pid: str, resource: str, captures: dict[str, str], evidence: str,
                       rerun: bool = False, kind: str = "") -> None:
@@ -174,13 +199,32 @@ class MainScreen(Screen[None]):
         if not fresh:
             self.run_worker(self._diagnose(pid, resource, values), group="diagnose",
                             exclusive=True, exit_on_error=False)
+        suspected = self._suspected.get(key)
+        if suspected is not None and time.monotonic() - suspected[0] < DIAGNOSE_TTL and not rerun:
+            self.guidance.set_suspects(pid, resource, suspected[1])
+        elif self.session is not None and key in self.store.findings:
+            self.run_worker(self._suspects(pid, resource), group="suspects", exclusive=True,
+                            exit_on_error=False)
+
+    async def _suspects(self, pid: str, resource: str) -> None:
+        from warroom.tui.changes_view import load_suspects
+
+        assert self.session is not None
+        found = await load_suspects(self.session, self.store, pid, resource)
+        self._suspected[(pid, resource)] = (time.monotonic(), found)
+        self.guidance.set_suspects(pid, resource, found)
+
+    def action_changes(self) -> None:
+        from warroom.tui.changes_view import ChangesScreen
+
+        self.app.push_screen(ChangesScreen(self.store, self.session))
 
     async def _diagnose(self, pid: str, resource: str, values: dict[str, Any]) -> None:
+        from warroom.tui.app import ConsoleApp
+
         playbook = self.store.playbooks[pid]
-        if self.session is None:
-            results = [StepResult(s.title, "skipped", ["no AWS session"]) for s in playbook.diagnose]
-        else:
-            results = await run_diagnose(self.session, playbook, values)
+        session = self.app.session_for(resource) if isinstance(self.app, ConsoleApp) else self.session
+        results = await run_diagnose(session, playbook, values)
         self._diagnosed[(pid, resource)] = (time.monotonic(), results)
         self.guidance.set_results(pid, resource, results)
 
@@ -215,7 +259,7 @@ class MainScreen(Screen[None]):
             self._close_filter()
         elif not logs.has_focus:
             logs.focus()
-        elif logs.model.filter_text and self.resource_label == "all":
+        elif logs.model.filter_text and (self.resource_label == "all" or logs.model.request):
             logs.model.set_filter("")
             logs.refilter()
         elif not logs.following:
@@ -232,8 +276,8 @@ class MainScreen(Screen[None]):
     def action_command(self) -> None:
         from warroom.tui.command import CommandScreen
 
-        names = self.resource_names() + [pid for pid, _ in self.playbook_titles()]
-        self.app.push_screen(CommandScreen(names), self._run_command)
+        self.app.push_screen(CommandScreen(self.resource_names(), self.playbook_titles()),
+                             self._run_command)
 
     def _run_command(self, text: str | None) -> None:
         if not text:
@@ -245,6 +289,8 @@ class MainScreen(Screen[None]):
             self.action_help()
         elif verb == "follow":
             self.logs.resume()
+        elif verb == "changes":
+            self.action_changes()
         elif verb == "fix":
             from warroom.tui.wizard import fix_request
 
@@ -253,8 +299,44 @@ class MainScreen(Screen[None]):
             self.logs.model.set_filter(arg)
             self.logs.refilter()
             self.update_logs_title()
+        elif verb in ("scope", "region", "profile"):
+            self.change_settings(verb, arg)
         else:
             self.jump(verb, arg)
+
+    def change_settings(self, verb: str, arg: str) -> None:
+        """`:scope`, `:region`, `:profile`: the app restarts its sources on the new settings."""
+        from dataclasses import replace
+
+        from warroom import config
+        from warroom.errors import UserError
+        from warroom.tui.app import ConsoleApp
+
+        app = self.app
+        if not isinstance(app, ConsoleApp) or app.settings is None or app.sources is None:
+            self.notify(f"{verb}: this console has no settings to change", severity="warning", timeout=4)
+            return
+        settings = app.settings
+        try:
+            if verb == "scope":
+                scope = command.parse_scope(arg)
+                if scope is None:
+                    self.notify(f"scope: {settings.scope}", timeout=5)
+                    return
+                new = replace(settings, scope=scope)
+            elif verb == "region":
+                new = replace(settings, regions=command.parse_regions(arg))
+            else:
+                if not arg:
+                    raise UserError("profile: give a profile name, e.g. profile prod")
+                new = config.with_profile(settings, arg, app.read_only_flag)
+        except UserError as exc:
+            self.notify(str(exc), severity="warning", timeout=6)
+            return
+        if new == settings:
+            self.notify(f"{verb}: unchanged", timeout=3)
+            return
+        app.run_worker(app.switch(new, verb), group="settings", exclusive=True, exit_on_error=False)
 
     def jump(self, verb: str, name: str) -> None:
         """Go to a resource (filter the logs) or a playbook (show it)."""

@@ -19,8 +19,10 @@ class PlaybookChosen(Message):
     """Show a playbook in the guidance pane, for a resource with captured parameters."""
 
     def __init__(self, playbook: str, resource: str, captures: dict[str, str],
-                 evidence: str = "", rerun: bool = False, resource_kind: str = "") -> None:
+                 evidence: str = "", rerun: bool = False, resource_kind: str = "",
+                 open_fix: bool = False) -> None:
         super().__init__()
+        self.open_fix = open_fix  # then open the fix wizard on it, the guidance beside it
         self.rerun = rerun
         self.resource_kind = resource_kind
         self.playbook = playbook

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
-from textual.markup import escape
+from textual.fuzzy import Matcher
+
+from warroom.tui.lines import plain
 
 if TYPE_CHECKING:
     from warroom.tui.main_screen import MainScreen
@@ -42,9 +44,25 @@ class ConsoleCommands(Provider):
         for label, help_text, callback in self._entries():
             score = matcher.match(label)
             if score > 0:
-                # highlight() parses markup; AWS names cannot hold '[', escape anyway.
-                yield Hit(score, matcher.highlight(escape(label)), callback, help=help_text)  # type: ignore[arg-type]
+                yield Hit(score, highlight(matcher, label), callback,  # type: ignore[arg-type]
+                          help=Content(plain(help_text)))  # type: ignore[arg-type]
 
     async def discover(self) -> Hits:
         for label, help_text, callback in self._entries():
-            yield DiscoveryHit(Content(label), callback, help=help_text)  # type: ignore[arg-type]
+            yield DiscoveryHit(Content(plain(label)), callback,  # type: ignore[arg-type]
+                               help=Content(plain(help_text)))  # type: ignore[arg-type]
+
+
+def highlight(matcher: Matcher, label: str) -> Content:
+    """The label with the matched letters styled, as plain text.
+
+    `Matcher.highlight` parses its argument as markup, and `escape` does not cover every
+    tag (`[$LATEST]`, `[A]`), so the match is styled on a literal Content instead. Hit and
+    help are typed `str` but taken through `Content.from_markup`, which keeps a Content.
+    """
+    shown = plain(label)
+    content = Content(shown)
+    _, offsets = matcher.fuzzy_search.match(matcher.query, shown)
+    for offset in offsets:
+        content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content

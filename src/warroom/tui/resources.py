@@ -65,15 +65,15 @@ class ResourceTree(Tree[Entry]):
         self.show_root = True
         self.guide_depth = 2
         self._services: dict[str, TreeNode[Entry]] = {}
-        self._leaves: dict[tuple[str, str], TreeNode[Entry]] = {}
+        self._leaves: dict[tuple[str, str, str], TreeNode[Entry]] = {}   # (service, name, region)
 
     def on_mount(self) -> None:
         self.root.expand()
         self.refresh_health()
 
-    def _entries(self) -> list[tuple[str, str, str, frozenset[str]]]:
-        """(service, name, kind, groups) for every known resource and every group with logs."""
-        out: list[tuple[str, str, str, frozenset[str]]] = []
+    def _entries(self) -> list[tuple[str, str, str, frozenset[str], str]]:
+        """(service, name, kind, groups, region) for every known resource and every group with logs."""
+        out: list[tuple[str, str, str, frozenset[str], str]] = []
         covered: set[str] = set()
         for r in self.store.resources:
             owner = self.store.group_resource.get(r.log_group or r.name)
@@ -83,11 +83,11 @@ class ResourceTree(Tree[Entry]):
                                [r.name] if r.kind in ("stack", "project") else [])
             covered |= groups
             service = r.service or ("cloudwatch" if r.kind == "alarm" else "logs")
-            out.append((service, r.name, r.kind, groups))
+            out.append((service, r.name, r.kind, groups, r.region))
         for group in list(self.store.lines):
             if group and group not in covered:
                 out.append((service_of_group(group), short_group(group), "log_group",
-                            frozenset([group])))
+                            frozenset([group]), ""))
         return out
 
     def refresh_health(self) -> None:
@@ -98,22 +98,33 @@ class ResourceTree(Tree[Entry]):
         for f in self.store.findings.values():
             findings[f.resource] = findings.get(f.resource, 0) + f.count
         per_service: dict[str, tuple[int, int]] = {}
-        for service, name, kind, groups in self._entries():
-            node = self._leaves.get((service, name))
+        entries = self._entries()
+        # With several regions, each resource says which it is in (the same name may be in both).
+        several = len({region for *_, region in entries if region}) > 1
+        for key in self._leaves.keys() - {(e[0], e[1], e[4]) for e in entries}:
+            self._leaves.pop(key).remove()  # out of scope now, or gone
+        for service, name, kind, groups, region in entries:
+            node = self._leaves.get((service, name, region))
             if node is None:
                 parent = self._service_node(service)
-                node = parent.add_leaf(Text(name), Entry("resource", service, name, groups))
-                self._leaves[(service, name)] = node
+                node = parent.add_leaf(Text(plain(name)), Entry("resource", service, name, groups))
+                self._leaves[(service, name, region)] = node
             symptoms = sum(self.store.symptoms.get(g, 0) for g in groups)
             problems = findings.get(name, 0) + self._alarm_state(name, kind)
             series = [0] * SPARK_MINUTES
             for g in groups:
                 for i, v in enumerate(self.store.errors_per_minute(g, SPARK_MINUTES)):
                     series[i] += v
-            node.set_label(self._label(name, problems, symptoms, series, styles))
+            shown = self._label(name, problems, symptoms, series, styles)
+            if several and region:
+                shown.append(f" {region}", "dim")
+            node.set_label(shown)
             bad, total = per_service.get(service, (0, 0))
             per_service[service] = (bad + (1 if problems or symptoms else 0), total + 1)
-        for service, node in self._services.items():
+        for service, node in list(self._services.items()):
+            if service not in per_service:
+                self._services.pop(service).remove()
+                continue
             bad, total = per_service.get(service, (0, 0))
             icon, label = SERVICES.get(service, ("•", service))
             text = Text(f"{icon} {label}", end="")
@@ -163,7 +174,7 @@ class ResourceTree(Tree[Entry]):
 
     def select_resource(self, name: str) -> bool:
         """Move the cursor to a resource by name and filter to it; False if unknown."""
-        for (_, node_name), node in self._leaves.items():
+        for (_, node_name, _), node in self._leaves.items():
             if node_name == name:
                 self.select_node(node)
                 self.move_cursor(node)
@@ -171,7 +182,7 @@ class ResourceTree(Tree[Entry]):
         return False
 
     def names(self) -> list[str]:
-        return [name for (_, name) in self._leaves]
+        return list(dict.fromkeys(name for (_, name, _) in self._leaves))
 
     @staticmethod
     def resource_service(resource: Resource) -> str:

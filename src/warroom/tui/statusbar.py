@@ -15,10 +15,12 @@ from warroom.tui.lines import plain
 class Target:
     """The account the console watches, as shown in the status bar."""
 
-    region: str = ""
+    region: str = ""               # one, or several as `us-east-1,eu-west-1`
     account: str = ""
     endpoint: str = ""
     read_only: bool = False
+    profile: str = ""              # shown when one was chosen
+    scope: str = ""                # shown when it is not everything
 
 
 class StatusBar(Static):
@@ -38,19 +40,25 @@ class StatusBar(Static):
         t = Text(no_wrap=True, overflow="ellipsis", end="")
         narrow = self.size.width and self.size.width < 100
         marks = {"ok": ("● ", "ok"), "recovered": ("● recovered ", "ok"),
-                 "connecting": ("◌ connecting ", "warn"), "failing": ("✗ ", "bad")}
+                 "connecting": ("◌ connecting ", "warn"), "failing": ("✗ ", "bad"),
+                 "stalled": ("◐ stalled ", "warn")}
         mark, kind = marks.get(s.connection, ("? ", "warn"))
         t.append(mark, style(kind))
-        if s.connection == "failing":
-            t.append(plain(s.message)[:200] + " · ", style("bad"))
+        if s.connection in ("failing", "stalled"):
+            t.append(plain(s.message)[:200] + " · ", style(kind))
         tg = self.target
-        parts = [tg.region or "no region"]
+        parts = [plain(tg.profile)] if tg.profile else []
+        parts.append(plain(tg.region) or "no region")
         if tg.account:
             parts.append(tg.account if narrow else f"acct {tg.account}")
+        if tg.scope and not narrow:
+            parts.append(f"scope {plain(tg.scope)}")
         if tg.endpoint and not narrow:
             parts.append(plain(tg.endpoint))
         t.append(" · ".join(parts), style("dim"))
         t.append(f" · {self.store.rate:,.0f} ev/s")
+        if s.logs and not narrow:
+            t.append(f" · {plain(s.logs)}", style("warn") if "sampled" in s.logs or "refused" in s.logs else "")
         dropped = self.store.dropped + s.source_dropped
         t.append(f" · {dropped:,} dropped", style("warn") if dropped else "")
         if s.throttled or not narrow:

@@ -16,15 +16,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.events import Resize
-from textual.screen import Screen
-from textual.widgets import Footer, RichLog, Static
+from textual.screen import ModalScreen, Screen
+from textual.widgets import RichLog, Static
 
 from warroom.playbook.catalog import data_dir
 from warroom.playbook.model import Playbook
-from warroom.runner.events import FailureChoice, Progress, RunResult, StepPlan
+from warroom.runner.events import RunResult, StepPlan
+from warroom.tui.footer import KeysFooter
 from warroom.tui.lines import plain
 from warroom.tui.messages import FixRequested
-from warroom.tui.plan_text import copy_text, plan_text
+from warroom.tui.plan_text import plan_text
+from warroom.tui.wizard_messages import (
+    EditWanted, FailureChosen, Question, RunAborted, RunNote, StepAnswered, StepDiagnosed,
+    StepDone, StepExecuting, StepFailed, StepOutput, StepRefused, StepSkipped, StepVerifying)
 
 if TYPE_CHECKING:
     from warroom.aws.session import AwsSession
@@ -47,28 +51,38 @@ class WizardScreen(Screen[None]):
     """One playbook's run. The runner works in a worker; questions come up as modals."""
 
     CSS_PATH = [str(data_dir("styles") / "wizard.tcss")]
-    BINDINGS = [Binding("escape", "close", "Close"), Binding("c", "copy", "Copy CLI"),
+    BINDINGS = [Binding("escape,q", "close", "Back", key_display="q/esc"),
+                Binding("c", "copy", "Copy CLI"),
                 Binding("s", "stop_watch", "Stop watching", show=False)]
 
-    def __init__(self, playbook: Playbook, session: AwsSession, *, values: Mapping[str, Any] | None = None,
+    def __init__(self, playbook: Playbook, session: AwsSession, *, runner: Runner | None = None,
+                 prompter: WizardPrompter | None = None, values: Mapping[str, Any] | None = None,
                  resource: str = "", resource_kind: str = "", read_only: bool = False,
                  audit: AuditLog | None = None,
                  seen_since: SeenSince | None = None, watch_seconds: float = WATCH_SECONDS,
                  watch_interval: float = WATCH_INTERVAL, poll_interval: float = 1.0) -> None:
+        """`runner` and its `prompter` come in built (`start_fix`); without them, from the rest."""
+        from warroom.runner.engine import Runner
+        from warroom.tui.wizard_prompter import WizardPrompter
+
         super().__init__()
         self.playbook = playbook
         self.session = session
-        self.values = dict(values or {})
         self.resource = resource
-        self.resource_kind = resource_kind
         self.read_only = read_only
-        self.audit = audit
         self.seen_since = seen_since
         self.watch_seconds = watch_seconds
         self.watch_interval = watch_interval
-        self.poll_interval = poll_interval
-        self.runner: Runner | None = None
-        self.prompter: WizardPrompter | None = None
+        if runner is None:
+            prompter = WizardPrompter()
+            runner = Runner(playbook, prompter, session, values=dict(values or {}),
+                            resource=resource or None, resource_kind=resource_kind,
+                            read_only=read_only, audit=audit, poll_interval=poll_interval)
+        assert prompter is not None, "a runner comes with its prompter"
+        self.runner: Runner = runner
+        self.prompter: WizardPrompter = prompter
+        prompter.connect(self)
+        self.asking: ModalScreen[Any] | None = None  # the open question
         self.status: dict[tuple[str, int], str] = {}
         self.current: StepPlan | None = None
         self.result: RunResult | None = None
@@ -87,20 +101,12 @@ class WizardScreen(Screen[None]):
                 yield Static(id="wz-plan", markup=False)
         yield RichLog(id="wz-log", markup=False, highlight=False, wrap=True, min_width=20)
         yield Static(id="wz-state", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
-        from warroom.runner.engine import Runner
-        from warroom.tui.wizard_prompter import WizardPrompter
-
         self.query_one("#wz-steps").border_title = "Steps"
         self.query_one("#wz-detail").border_title = "Step"
         self.query_one("#wz-log").border_title = "Progress"
-        self.prompter = WizardPrompter(self)
-        self.runner = Runner(self.playbook, self.prompter, self.session, values=self.values,
-                             resource=self.resource or None, resource_kind=self.resource_kind,
-                             read_only=self.read_only,
-                             audit=self.audit, poll_interval=self.poll_interval)
         for plan in self.runner.plans():
             self.status[(plan.phase, plan.number)] = "pending"
         self.render_head()
@@ -122,7 +128,6 @@ class WizardScreen(Screen[None]):
         self.query_one("#wz-head", Static).update(t)
 
     def render_steps(self) -> None:
-        assert self.runner is not None
         t = Text(end="")
         phase = ""
         for plan in self.runner.plans():
@@ -151,13 +156,10 @@ class WizardScreen(Screen[None]):
                 text.append("\nREFUSED (read-only): this step would change something; not run",
                             "bold reverse yellow")
             self.query_one("#wz-plan", Static).update(text)
-        if self.runner is not None:
-            self.render_steps()
+        self.render_steps()
 
-    def current_preview(self) -> StepPlan | None:
-        """The first unfinished step with what is known now (`<name>` for what is not)."""
-        if self.runner is None:
-            return None
+    def _first_unfinished(self) -> StepPlan | None:
+        """The first unfinished step with what is known now, marked running."""
         for plan in self.runner.plans():
             if self.status.get((plan.phase, plan.number)) not in _TERMINAL:
                 self.status[(plan.phase, plan.number)] = "running"
@@ -179,7 +181,6 @@ class WizardScreen(Screen[None]):
     async def _run(self) -> None:
         from warroom.aws.session import explain
 
-        assert self.runner is not None
         self.set_state("running the diagnose steps")
         try:
             result = await self.runner.run()
@@ -213,7 +214,7 @@ class WizardScreen(Screen[None]):
         self.current = None
         self.render_steps()
         self.log_line(text, style)
-        self.set_state(f"{text}   esc: back to the console", style)
+        self.set_state(f"{text}   q/esc: back to the console", style)
 
     async def _watch(self) -> None:
         from warroom.runner.watch import watch
@@ -226,95 +227,156 @@ class WizardScreen(Screen[None]):
         async def check(seen: int, elapsed: float) -> None:
             left = max(0.0, self.watch_seconds - elapsed)
             self.set_state(f"watching {self.playbook.id}: seen {seen} time(s) since the fix · "
-                           f"{int(left) // 60}:{int(left) % 60:02d} left   s: stop  esc: back")
+                           f"{int(left) // 60}:{int(left) % 60:02d} left   s: stop  q/esc: back")
 
         outcome = await watch(self.seen_since, since=since, duration=self.watch_seconds,
                               interval=self.watch_interval, on_check=check)
         self.watch_outcome = outcome.describe()
         style = "bold red" if outcome.recurred else "bold green"
         self.log_line(("✗ " if outcome.recurred else "✓ ") + self.watch_outcome, style)
-        self.set_state(f"{self.watch_outcome}   esc: back to the console", style)
+        self.set_state(f"{self.watch_outcome}   q/esc: back to the console", style)
 
-    def on_runner_event(self, event: Progress) -> None:
-        """What the runner reports, as marks in the step list and lines in the log."""
-        plan, kind = event.plan, event.kind
-        key = (plan.phase, plan.number) if plan else None
-        label = f"{plan.phase} {plan.number}" if plan else ""
-        message = plain(event.message)
-        if plan is not None and kind not in ("refused",):
+    # -- what the prompter says -------------------------------------------------------
+
+    def _label(self, plan: StepPlan) -> str:
+        return f"{plan.phase} {plan.number}"
+
+    def _mark(self, plan: StepPlan, status: str) -> None:
+        self.status[(plan.phase, plan.number)] = status
+        self.render_steps()
+
+    def on_question(self, event: Question) -> None:
+        """Show the step the question is about and the modal; its answer goes to the runner."""
+        plan = event.plan or self._first_unfinished()
+        if event.plan is not None:
             self.show_plan(plan)
-        if kind == "refused" and plan and key:
-            self.status[key] = "refused"
-            self.log_line(f"⊘ REFUSED (read-only): {label}. {plain(plan.title)}"
-                          + (f"  [{plan.call}]" if plan.call else ""), "bold yellow")
-            self.render_steps()
-        elif kind == "diagnosed" and plan and key:
-            self.status[key] = "done"
-            self.log_line(Text(f"✓ {label}. {plain(plan.title)}", "green"))
-            shown = event.data.get("shown")
-            items = shown.items() if isinstance(shown, dict) else [("", shown)]
-            for name, value in items:
-                self.log_line(f"    {plain(str(name)) + ': ' if name else ''}{plain(_short(value))}")
-        elif kind == "executing" and key:
-            self.status[key] = "running"
-            self.set_state(f"running {label}…", "bold")
-            self.log_line(f"→ running {label}: {message}", "cyan")
-        elif kind == "output":
-            self.log_line(f"  | {message}")
-        elif kind == "result" and plan:
-            result = event.data.get("result")
-            if isinstance(result, dict) and any(k in result for k in plan.params):
-                result = {k: result[k] for k in plan.params if k in result}
-            self.log_line(f"  result: {plain(_short(result, 300))}")
-        elif kind == "verifying":
-            self.set_state(f"verifying {label} (attempt {event.data.get('attempt')}): {message}")
-        elif kind == "done" and plan and key:
-            self.status[key] = "done"
-            extra = "  (exit status 0)" if plan.kind == "shell" else ""
-            self.log_line(f"✓ {label} done: {message}{extra}", "green")
-        elif kind == "failed" and key:
-            self.status[key] = "failed"
-            self.log_line(f"✗ {label} failed: {message}", "bold red")
-        elif kind == "skipped" and key:
-            self.status[key] = "skipped"
-            self.log_line(f"· {label} {message}", "dim")
-        elif kind in ("aborted", "note"):
-            self.log_line(message, "bold red" if kind == "aborted" else "")
-        self.render_steps()
+        self.set_state(event.state, event.state_style)
+        answer = event.answer
 
-    def after_failure(self, plan: StepPlan, choice: FailureChoice) -> None:
-        key = (plan.phase, plan.number)
+        def answered(value: Any) -> None:
+            self.asking = None
+            if not answer.done():
+                answer.set_result(value)
+
+        self.asking = event.modal(plan)
+        self.app.push_screen(self.asking, answered)
+
+    def on_edit_wanted(self, event: EditWanted) -> None:
+        from warroom.tui.confirm import EditModal
+
+        self.on_question(Question(lambda plan: EditModal(event.plan, self._fields(event.plan)),
+                                  event.plan, f"editing {self._label(event.plan)}", event.answer))
+
+    def _fields(self, plan: StepPlan) -> list[tuple[str, str, Any, bool]]:
+        """What can be edited: the step's inputs, the parameters it uses, its directory."""
+        from warroom.runner.engine import CWD_INPUT
+        from warroom.runner.plans import referenced
+
+        values = self.runner.values
+        step = plan.step
+        fields = [(i.name, i.prompt, None if i.secret else values.get(i.name), i.secret) for i in step.inputs]
+        inputs = {i.name for i in step.inputs}
+        for name in sorted(referenced(step, text=False)):
+            param = self.playbook.param(name)
+            if name not in inputs and param is not None:
+                fields.append((name, param.description or name, values.get(name), False))
+        if plan.kind == "shell":
+            fields.append((CWD_INPUT, "Working directory", plan.cwd, False))
+        return fields
+
+    def on_step_refused(self, event: StepRefused) -> None:
+        plan = event.plan
+        self.log_line(f"⊘ REFUSED (read-only): {self._label(plan)}. {plain(plan.title)}"
+                      + (f"  [{plan.call}]" if plan.call else ""), "bold yellow")
+        self._mark(plan, "refused")
+
+    def on_step_diagnosed(self, event: StepDiagnosed) -> None:
+        plan = event.plan
+        self.show_plan(plan)
+        self.log_line(Text(f"✓ {self._label(plan)}. {plain(plan.title)}", "green"))
+        shown = event.shown
+        items = shown.items() if isinstance(shown, dict) else [("", shown)]
+        for name, value in items:
+            self.log_line(f"    {plain(str(name)) + ': ' if name else ''}{plain(_short(value))}")
+        self._mark(plan, "done")
+
+    def on_step_executing(self, event: StepExecuting) -> None:
+        self.show_plan(event.plan)
+        self.set_state(f"running {self._label(event.plan)}…", "bold")
+        self.log_line(f"→ running {self._label(event.plan)}: {plain(event.message)}", "cyan")
+        self._mark(event.plan, "running")
+
+    def on_step_output(self, event: StepOutput) -> None:
+        self.log_line(f"  | {plain(event.message)}")
+
+    def on_step_answered(self, event: StepAnswered) -> None:
+        plan, result = event.plan, event.result
+        if isinstance(result, dict) and any(k in result for k in plan.params):
+            result = {k: result[k] for k in plan.params if k in result}
+        self.log_line(f"  result: {plain(_short(result, 300))}")
+
+    def on_step_verifying(self, event: StepVerifying) -> None:
+        self.set_state(f"verifying {self._label(event.plan)} (attempt {event.attempt}): "
+                       f"{plain(event.message)}")
+
+    def on_step_done(self, event: StepDone) -> None:
+        plan = event.plan
+        extra = "  (exit status 0)" if plan.kind == "shell" else ""
+        self.show_plan(plan)
+        self.log_line(f"✓ {self._label(plan)} done: {plain(event.message)}{extra}", "green")
+        self._mark(plan, "done")
+
+    def on_step_failed(self, event: StepFailed) -> None:
+        self.show_plan(event.plan)
+        self.log_line(f"✗ {self._label(event.plan)} failed: {plain(event.message)}", "bold red")
+        self._mark(event.plan, "failed")
+
+    def on_step_skipped(self, event: StepSkipped) -> None:
+        self.show_plan(event.plan)
+        self.log_line(f"· {self._label(event.plan)} {plain(event.message)}", "dim")
+        self._mark(event.plan, "skipped")
+
+    def on_run_aborted(self, event: RunAborted) -> None:
+        self.log_line(plain(event.message), "bold red")
+
+    def on_run_note(self, event: RunNote) -> None:
+        self.log_line(plain(event.message), event.style)
+
+    def on_failure_chosen(self, event: FailureChosen) -> None:
+        plan, choice = event.plan, event.choice
         if choice == "retry":
-            self.status[key] = "running"
-            self.log_line(f"  retrying {plan.phase} {plan.number}", "yellow")
+            self.log_line(f"  retrying {self._label(plan)}", "yellow")
+            self._mark(plan, "running")
         else:
-            self.log_line(f"  {choice}: {plan.phase} {plan.number} stays failed", "yellow")
-        self.render_steps()
+            self.log_line(f"  {choice}: {self._label(plan)} stays failed", "yellow")
 
     # -- keys -------------------------------------------------------------------------
 
     def action_close(self) -> None:
-        if not self.finished:
-            self.notify("a step is running; answer its question (esc = no / abort) first",
-                        severity="warning", timeout=3)
-            return
-        self.workers.cancel_group(self, "wizard")
-        self.app.pop_screen()
+        """q / esc: back to the console; while a step runs or the watch is on, ask first."""
+        from warroom.tui.confirm import QuitModal
+
+        if self.settled or self.watch_outcome is not None:
+            self._leave(True)
+        elif not any(isinstance(s, QuitModal) for s in self.app.screen_stack):
+            self.app.push_screen(QuitModal(self.playbook.id, leave="fix wizard",
+                                           watching=self.finished), self._leave)
+
+    def _leave(self, yes: bool | None) -> None:
+        if yes and self.is_attached and self.app.screen is self:
+            self.workers.cancel_group(self, "wizard")
+            self.app.pop_screen()
 
     def action_stop_watch(self) -> None:
         if self.finished and self.watch_outcome is None:
             self.workers.cancel_group(self, "wizard")
             self.watch_outcome = "watch stopped"
-            self.set_state("watch stopped   esc: back to the console")
+            self.set_state("watch stopped   q/esc: back to the console")
 
     def action_copy(self) -> None:
-        plan = self.current
-        text = copy_text(plan) if plan is not None else ""
-        if not text:
-            self.notify("nothing to copy for this step", timeout=2)
-            return
-        self.app.copy_to_clipboard(text)
-        self.notify("copied to the clipboard", timeout=2)
+        from warroom.tui.confirm import copy_cli
+
+        copy_cli(self, self.current)
 
 
 def _count(items: Any) -> dict[str, int]:
@@ -359,27 +421,27 @@ def store_seen_since(store: IncidentStore, playbook: str, resource: str = "") ->
 
 
 def start_fix(app: ConsoleApp, event: FixRequested, *, audit_log: str | None = None,
-              **options: Any) -> WizardScreen | None:
+              poll_interval: float = 1.0, **options: Any) -> WizardScreen | None:
     """Open the wizard for the finding in `event` (the console's fix hook)."""
-    from warroom.errors import UserError
     from warroom.incident.audit import AuditLog
-    from warroom.runner.policy import is_read_only
+    from warroom.runner.engine import Runner
+    from warroom.tui.wizard_prompter import WizardPrompter
 
     playbook = app.store.playbooks.get(event.playbook)
     if playbook is None:
         app.notify(f"no playbook '{plain(event.playbook)}' is loaded", severity="warning", timeout=4)
         return None
-    if app.session is None:
+    session = app.session_for(event.resource)  # the resource's region when there are several
+    if session is None:
         app.notify("no AWS session: the wizard needs one", severity="error", timeout=4)
         return None
-    try:
-        read_only = is_read_only(app.target.read_only, app.session.options.profile)
-    except UserError as exc:
-        app.notify(str(exc), severity="error", timeout=6)
-        return None
-    screen = WizardScreen(playbook, app.session, values=event.params, resource=event.resource,
-                          resource_kind=event.resource_kind,
-                          read_only=read_only, audit=AuditLog(audit_log),
+    read_only = app.target.read_only  # the settings': the flag, or the config file for the profile
+    prompter = WizardPrompter()
+    runner = Runner(playbook, prompter, session, values=event.params,
+                    resource=event.resource or None, resource_kind=event.resource_kind,
+                    read_only=read_only, audit=AuditLog(audit_log), poll_interval=poll_interval)
+    screen = WizardScreen(playbook, session, runner=runner, prompter=prompter,
+                          resource=event.resource, read_only=read_only,
                           seen_since=store_seen_since(app.store, playbook.id, event.resource), **options)
     app.push_screen(screen)
     return screen

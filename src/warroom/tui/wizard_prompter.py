@@ -1,94 +1,76 @@
-"""The runner's Prompter for the wizard: each question is a modal, each event a line on screen."""
+"""The runner's Prompter for the wizard: it answers the runner and tells its screen by messages.
+
+Each question is a `Question` (a modal and a future for its answer), each progress event a
+message of its own kind (`wizard_messages`); the prompter never calls the screen.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from textual.screen import ModalScreen
+from textual.message import Message
+from textual.message_pump import MessagePump
 
 from warroom.playbook.model import Input
-from warroom.runner.engine import CWD_INPUT
 from warroom.runner.events import Edit, FailureChoice, Progress, StepError, StepPlan
-from warroom.runner.plans import referenced
-from warroom.tui.confirm import (
-    AskModal, ConfirmModal, EditModal, FailureModal, ManualModal, TypedModal)
-
-if TYPE_CHECKING:
-    from warroom.tui.wizard import WizardScreen
+from warroom.tui.confirm import AskModal, ConfirmModal, FailureModal, ManualModal, TypedModal
+from warroom.tui.wizard_messages import (
+    EditWanted, FailureChosen, Question, RunNote, progress_message)
 
 
 class WizardPrompter:
     """Answers the runner from the wizard screen. Questions wait as long as the user needs."""
 
-    def __init__(self, screen: WizardScreen) -> None:
+    def __init__(self) -> None:
+        self.screen: MessagePump | None = None  # where messages go; the screen connects itself
+
+    def connect(self, screen: MessagePump) -> None:
         self.screen = screen
-        self.asking: ModalScreen[Any] | None = None   # the open question, for tests and esc
 
-    async def _ask(self, modal: ModalScreen[Any]) -> Any:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    def _post(self, message: Message) -> None:
+        if self.screen is not None:
+            self.screen.post_message(message)
 
-        def answered(value: Any) -> None:
-            if not future.done():
-                future.set_result(value)
-
-        self.asking = modal
-        self.screen.app.push_screen(modal, answered)
-        try:
-            return await future
-        finally:
-            self.asking = None
+    async def _ask(self, modal: Any, plan: StepPlan | None, state: str, style: str = "") -> Any:
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._post(Question(modal, plan, state, answer, style))
+        return await answer
 
     async def ask_input(self, spec: Input, default: Any, problem: str | None = None) -> Any:
-        plan = self.screen.current_preview()
-        self.screen.set_state(f"asking: {spec.prompt}")
-        answer = await self._ask(AskModal(spec, default, problem, plan))
-        return answer  # None (esc) cancels: the runner skips the step
+        # None (esc) cancels: the runner skips the step.
+        return await self._ask(lambda plan: AskModal(spec, default, problem, plan), None,
+                               f"asking: {spec.prompt}")
 
     async def confirm(self, plan: StepPlan) -> bool | Edit:
-        self.screen.show_plan(plan)
-        self.screen.set_state(f"waiting for your y/N on {plan.phase} {plan.number}")
-        choice = await self._ask(ConfirmModal(plan))
+        choice = await self._ask(lambda p: ConfirmModal(plan), plan,
+                                 f"waiting for your y/N on {plan.phase} {plan.number}")
         if choice == "edit":
-            values = await self._ask(EditModal(plan, self._fields(plan)))
-            return Edit(values or {})
+            answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._post(EditWanted(plan, answer))
+            return Edit(await answer or {})
         return choice == "yes"
 
-    def _fields(self, plan: StepPlan) -> list[tuple[str, str, Any, bool]]:
-        """What can be edited: the step's inputs, the parameters it uses, its directory."""
-        runner = self.screen.runner
-        values = runner.values if runner is not None else {}
-        step = plan.step
-        fields = [(i.name, i.prompt, None if i.secret else values.get(i.name), i.secret) for i in step.inputs]
-        inputs = {i.name for i in step.inputs}
-        playbook = self.screen.playbook
-        for name in sorted(referenced(step, text=False)):
-            param = playbook.param(name)
-            if name not in inputs and param is not None:
-                fields.append((name, param.description or name, values.get(name), False))
-        if plan.kind == "shell":
-            fields.append((CWD_INPUT, "Working directory", plan.cwd, False))
-        return fields
-
     async def confirm_typed(self, plan: StepPlan, expected: str) -> bool:
-        self.screen.show_plan(plan)
-        self.screen.set_state(f"waiting for the name to confirm {plan.phase} {plan.number}")
-        typed = await self._ask(TypedModal(plan, expected))
+        typed = await self._ask(lambda p: TypedModal(plan, expected), plan,
+                                f"waiting for the name to confirm {plan.phase} {plan.number}")
         if (typed or "").strip() == expected:
             return True
-        self.screen.log_line("   the name does not match; not run", "yellow")
+        self._post(RunNote("   the name does not match; not run", "yellow"))
         return False
 
     async def on_progress(self, event: Progress) -> None:
-        self.screen.on_runner_event(event)
+        message = progress_message(event)
+        if message is not None:
+            self._post(message)
 
     async def on_failure(self, plan: StepPlan, error: StepError) -> FailureChoice:
-        self.screen.set_state(f"{plan.phase} {plan.number} failed: retry, skip or abort?", "bold red")
-        choice: FailureChoice = await self._ask(FailureModal(plan, error)) or "abort"
-        self.screen.after_failure(plan, choice)
+        choice: FailureChoice = await self._ask(
+            lambda p: FailureModal(plan, error), plan,
+            f"{plan.phase} {plan.number} failed: retry, skip or abort?", "bold red") or "abort"
+        self._post(FailureChosen(plan, choice))
         return choice
 
     async def mark_manual_done(self, plan: StepPlan) -> bool:
-        self.screen.show_plan(plan)
-        self.screen.set_state(f"manual step {plan.phase} {plan.number}: mark it done when it is")
-        return bool(await self._ask(ManualModal(plan)))
+        return bool(await self._ask(lambda p: ManualModal(plan), plan,
+                                    f"manual step {plan.phase} {plan.number}: mark it done when it is"))

@@ -1,0 +1,237 @@
+"""`warroom tail` at account scale, on an offline account that behaves like AWS.
+
+Starts `warroom demo --serve --bare` (CloudWatch Logs' per-account quotas enforced, Live
+Tail streamed once a second with AWS's limits, `--latency` ms added to every call), then
+for each scenario creates fresh log groups, follows them with `warroom tail --json`,
+writes events spread across the groups (each message carries its send time and a
+sequence number) and reads what the tail prints. Two paths per scenario, in the same run:
+
+    live     Live Tail delivers; FilterLogEvents only backfills, within 1 call/s (the default)
+    polling  FilterLogEvents only, at the account's whole 5 calls/s (the tail before Live Tail)
+
+Prints PutLogEvents-to-printed p50/p95 (and p95 over the groups that had a session), lost,
+repeated, FilterLogEvents calls/s and throttles counted at the server, and the share of
+Live Tail updates that came sampled.
+
+    .venv/bin/python bench/scale.py                    # 10, 60, 200 groups at 15 ev/s; 5 groups at 5,000 ev/s
+    .venv/bin/python bench/scale.py --only 60 --duration 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from warroom.demo.server import OFFLINE_ENV  # noqa: E402
+
+LINE = re.compile(r"bench seq=(\d+) sent=(\d+\.\d+) g=(\d+)")
+SESSION_GROUPS = 150  # 15 sessions x 10 groups: the groups beyond are polled
+ENV = {**{k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_ENDPOINT_URL")}, **OFFLINE_ENV}
+
+
+@dataclass
+class Scenario:
+    groups: int
+    rate: float  # events/s over all the groups
+
+
+@dataclass
+class Result:
+    scenario: Scenario
+    path: str
+    written: int
+    received: int
+    lost: int
+    repeated: int
+    p50: float
+    p95: float
+    p95_sessions: float
+    filter_per_s: float  # counted at the server, from the tail's start
+    throttled: str       # the tail's calls the server throttled, by API
+    sampled: str
+
+
+def control(endpoint: str, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+    request = urllib.request.Request(endpoint + path, data=json.dumps(payload or {}).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        return json.loads(response.read())
+
+
+def logs_client(endpoint: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    # The bench's own writes are paced by botocore's retries, like any other tool's.
+    return boto3.client("logs", endpoint_url=endpoint, region_name="us-east-1",
+                        config=Config(retries={"mode": "standard", "max_attempts": 10},
+                                      max_pool_connections=16))
+
+
+def create_groups(logs: Any, prefix: str, count: int) -> list[str]:
+    names = [f"{prefix}g{i:03d}" for i in range(count)]
+
+    def make(name: str) -> None:
+        logs.create_log_group(logGroupName=name)
+        logs.create_log_stream(logGroupName=name, logStreamName="s")
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(make, names))
+    return names
+
+
+def write(logs: Any, names: list[str], rate: float, duration: float, tick: float = 0.5) -> int:
+    """Events spread round-robin over the groups at `rate`/s, one PutLogEvents per group and tick."""
+    seq = 0
+    start = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        for i in range(int(duration / tick)):
+            if (wait := start + i * tick - time.monotonic()) > 0:
+                time.sleep(wait)
+            count = int(rate * (i + 1) * tick) - seq
+            batches: dict[int, list[dict[str, Any]]] = {}
+            now = time.time()
+            for k in range(count):
+                g = (seq + k) % len(names)
+                batches.setdefault(g, []).append(
+                    {"timestamp": int(now * 1000), "message": f"bench seq={seq + k} sent={now:.6f} g={g}"})
+            seq += count
+            list(pool.map(lambda item: logs.put_log_events(
+                logGroupName=names[item[0]], logStreamName="s", logEvents=item[1]), batches.items()))
+    return seq
+
+
+def run(endpoint: str, scenario: Scenario, path: str, run_id: int, duration: float, drain: float) -> Result:
+    logs = logs_client(endpoint)
+    prefix = f"/scale/{run_id}-{path}/"
+    names = create_groups(logs, prefix, scenario.groups)
+    control(endpoint, "/_warroom/quotas", {"reset_counts": True})
+    counted_from = time.monotonic()
+    live_before = control(endpoint, "/_warroom/livetail")
+    extra = ["--no-live-tail", "--filter-budget", "5"] if path == "polling" else []
+    process = subprocess.Popen(
+        [sys.executable, "-m", "warroom", "--endpoint-url", endpoint, "--region", "us-east-1", "tail",
+         "--json", "--stats", *extra, prefix],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV, bufsize=1)
+    errors: list[str] = []
+    threading.Thread(target=lambda: errors.extend(process.stderr or []), daemon=True).start()
+    found: queue.Queue[tuple[float, str]] = queue.Queue()
+
+    def read() -> None:
+        for line in process.stdout or []:
+            found.put((time.time(), line))
+
+    threading.Thread(target=read, daemon=True).start()
+    # Until the tail follows every group: sessions open, or polls begun (not a measurement).
+    time.sleep(3.0 if scenario.groups <= 60 else 6.0)
+    written = write(logs, names, scenario.rate, duration)
+    seqs: Counter[int] = Counter()
+    latencies: list[float] = []
+    session_latencies: list[float] = []
+    deadline = time.monotonic() + drain
+    while time.monotonic() < deadline:
+        try:
+            when, line = found.get(timeout=0.2)
+        except queue.Empty:
+            if len(seqs) >= written:
+                break
+            continue
+        m = LINE.search(line)
+        if m is None:
+            continue
+        seq = int(m.group(1))
+        seqs[seq] += 1
+        if seqs[seq] == 1:
+            latency = when - float(m.group(2))
+            latencies.append(latency)
+            if int(m.group(3)) < SESSION_GROUPS:
+                session_latencies.append(latency)
+    counts = control(endpoint, "/_warroom/quotas")["counts"]
+    counted = time.monotonic() - counted_from
+    live_after = control(endpoint, "/_warroom/livetail")
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    time.sleep(3.0)  # the server notices the closed sessions and frees them for the next run
+    tail_apis = ("FilterLogEvents", "StartLiveTail", "DescribeLogGroups")
+    updates = live_after["updates"] - live_before["updates"]
+    sampled = live_after["sampled_updates"] - live_before["sampled_updates"]
+
+    def pct(values: list[float], p: float) -> float:
+        values = sorted(values)
+        return values[min(len(values) - 1, int(p * len(values)))] if values else float("nan")
+
+    return Result(scenario, path, written, len(seqs), written - len(seqs),
+                  sum(c - 1 for c in seqs.values() if c > 1), pct(latencies, 0.5), pct(latencies, 0.95),
+                  pct(session_latencies, 0.95),
+                  counts.get("FilterLogEvents", {}).get("calls", 0) / counted,
+                  ", ".join(f"{api} {counts[api]['throttled']}" for api in tail_apis
+                            if counts.get(api, {}).get("throttled")) or "0",
+                  f"{sampled}/{updates}" if path == "live" else "-")
+
+
+def show_header() -> None:
+    print("| groups | ev/s | path | p50 | p95 | p95 (groups with a session) | lost | repeated "
+          "| FilterLogEvents/s | throttled | sampled updates |", flush=True)
+    print("|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+
+
+def show(r: Result) -> None:
+    print(f"| {r.scenario.groups} | {r.scenario.rate:g} | {r.path} | {r.p50:.2f} s | {r.p95:.2f} s "
+          f"| {r.p95_sessions:.2f} s | {r.lost} | {r.repeated} | {r.filter_per_s:.2f} | {r.throttled} "
+          f"| {r.sampled} |", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", type=float, default=40.0, help="ms per call (default 40)")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of writing per run")
+    parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait for stragglers")
+    parser.add_argument("--only", type=int, action="append", help="run only the scenario with this many groups")
+    parser.add_argument("--paths", default="live,polling")
+    args = parser.parse_args()
+    os.environ.update(OFFLINE_ENV)  # dummy credentials, never real ones
+    scenarios = [Scenario(10, 15), Scenario(60, 15), Scenario(200, 15), Scenario(5, 5000)]
+    if args.only:
+        scenarios = [s for s in scenarios if s.groups in args.only]
+    server = subprocess.Popen([sys.executable, "-m", "warroom", "demo", "--serve", "--bare",
+                               "--latency", f"{args.latency:g}"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True, env=ENV)
+    try:
+        assert server.stdout is not None
+        endpoint = server.stdout.readline().strip().split("=", 1)[1]
+        print(f"offline account {endpoint}: quotas on, {args.latency:g} ms per call, "
+              f"{args.duration:g} s of writing per run", flush=True)
+        show_header()
+        for run_id, scenario in enumerate(scenarios):
+            for path in args.paths.split(","):
+                show(run(endpoint, scenario, path, run_id, args.duration, args.drain))
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

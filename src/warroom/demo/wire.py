@@ -1,0 +1,50 @@
+"""JSON-protocol requests and answers of CloudWatch Logs inside the offline account's server."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+ACCOUNT = "123456789012"
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+App = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+_REGION = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/")
+
+
+def request_body(environ: Environ) -> dict[str, Any]:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return json.loads(environ["wsgi.input"].read(length) or b"{}")
+
+
+def logs_backend(environ: Environ) -> Any:
+    """moto's CloudWatch Logs backend of the region the request is signed for."""
+    from moto.logs.models import logs_backends
+
+    found = _REGION.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return logs_backends[ACCOUNT][found.group(1) if found else "us-east-1"]
+
+
+def find_group(backend: Any, identifier: str) -> Any:
+    """A moto log group by name or ARN (with or without the trailing `:*`), or None."""
+    name = identifier.removesuffix(":*")
+    if ":log-group:" in name:
+        name = name.split(":log-group:", 1)[1]
+    return backend.groups.get(name)
+
+
+def json_answer(start_response: StartResponse, status: str, result: Any,
+                content_type: str = "application/json") -> Iterable[bytes]:
+    payload = json.dumps(result).encode()
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def json_error(start_response: StartResponse, code: str, message: str) -> Iterable[bytes]:
+    """An error as a JSON-protocol AWS service answers it: HTTP 400, `__type` and message."""
+    return json_answer(start_response, "400 Bad Request", {"__type": code, "message": message},
+                       "application/x-amz-json-1.1")

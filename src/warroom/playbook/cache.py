@@ -1,0 +1,141 @@
+"""A start-up cache for `warroom scan`: the compiled matcher, keyed by all that built it.
+
+Loading the playbooks (YAML, every check) and compiling the matcher (literal extraction,
+Hyperscan) take most of a second; a scan of a few lines should not. The matcher, with its
+playbooks and the problems met loading them, is pickled in the XDG cache directory under
+a key made of every playbook file's bytes and the directories they came from, the
+engine's own code and native libraries, the Python version and the working directory
+(the problems and symptoms name files relative to it). A cache file that is missing,
+truncated, stale, or not the user's alone is rebuilt without a word.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from warroom import __version__
+from warroom.playbook.catalog import files_in, layers, load_catalog
+from warroom.playbook.matcher import Matcher
+
+FORMAT = b"warroom-scan-cache 1\n"
+SLOTS = 8  # cache files kept (one per engine, working directory and playbook dirs)
+_DIGEST = hashlib.sha256().digest_size
+
+
+def cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("warroom")) / "scan"
+
+
+def scan_matcher(cli_dirs: Sequence[str] = (), engine: str = "auto",
+                 directory: Path | None = None) -> tuple[Matcher, list[str]]:
+    """The matcher for the effective playbooks and the problems met loading them, one line
+    each: from the cache when it still matches, else built and cached."""
+    dirs = layers(cli_dirs)
+    where = directory or cache_dir()
+    path = where / f"{_digest('slot', engine, os.getcwd(), *dirs).hex()[:16]}.pickle"
+    key = _key(dirs, engine)
+    cached = _read(path, key)
+    if cached is not None:
+        return cached
+    built = _build(cli_dirs, engine)
+    _write(path, key, built)
+    return built
+
+
+def _build(cli_dirs: Sequence[str], engine: str) -> tuple[Matcher, list[str]]:
+    catalog = load_catalog(cli_dirs)
+    return Matcher(catalog, engine=engine), [str(problem) for problem in catalog.problems]
+
+
+def _digest(*parts: object) -> bytes:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(str(part).encode("utf-8", "surrogateescape") + b"\0")
+    return h.digest()
+
+
+def _key(dirs: list[Path], engine: str) -> bytes:
+    """Everything the cached matcher depends on, hashed."""
+    code, versions = _engine()
+    h = hashlib.sha256(_digest(FORMAT, __version__, sys.version, *versions, engine, os.getcwd()))
+    for source in code:
+        st = source.stat()
+        h.update(_digest(source, st.st_size, st.st_mtime_ns))
+    for directory in dirs:
+        h.update(_digest("layer", directory, directory.is_dir()))
+        for path in files_in([directory]) if directory.is_dir() else ():
+            try:
+                data = path.read_bytes()
+            except OSError as exc:  # the loader reports it; the key only notes the state
+                data = f"unreadable: {exc.errno}".encode()
+            h.update(_digest(path, len(data)))
+            h.update(data)
+    return h.digest()
+
+
+def _engine() -> tuple[list[Path], list[str]]:
+    """The code whose objects the cache holds and the native matchers' libraries, and the
+    latter's versions: an upgrade, or an edit in a checkout, makes a new key."""
+    import re2._re2
+
+    code = [*sorted(Path(__file__).parent.glob("*.py")), Path(str(re2._re2.__file__))]
+    try:
+        import hyperscan._hs_ext
+    except ImportError:
+        return code, ["no hyperscan"]
+    return [*code, Path(str(hyperscan._hs_ext.__file__))], [f"hyperscan {hyperscan.__version__}"]
+
+
+def _read(path: Path, key: bytes) -> tuple[Matcher, list[str]] | None:
+    try:
+        with open(path, "rb", opener=lambda p, flags: os.open(p, flags | os.O_NOFOLLOW)) as file:
+            st = os.fstat(file.fileno())
+            # Unpickling runs code: only a file no one else could have written is read.
+            if st.st_uid != os.getuid() or st.st_mode & 0o077:
+                return None
+            data = file.read()
+    except OSError:  # none yet, a symlink, a directory...
+        return None
+    head = len(FORMAT) + 2 * _DIGEST
+    payload = data[head:]
+    if data[:head] != FORMAT + key + hashlib.sha256(payload).digest():
+        return None
+    try:
+        matcher, problems = pickle.loads(payload)  # noqa: S301 - our own file, checked above
+    except Exception:  # noqa: BLE001 - whatever a broken cache raises, it is rebuilt
+        return None
+    return matcher, problems
+
+
+def _write(path: Path, key: bytes, built: tuple[Matcher, list[str]]) -> None:
+    """Write the cache atomically, mode 0600; a cache that cannot be written is skipped."""
+    import tempfile
+
+    payload = pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")  # mode 0600
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(FORMAT + key + hashlib.sha256(payload).digest() + payload)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        _prune(path.parent)
+    except OSError:
+        return
+
+
+def _prune(directory: Path) -> None:
+    """Keep the SLOTS most recently built cache files."""
+    built = sorted(directory.glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in built[SLOTS:]:
+        old.unlink(missing_ok=True)

@@ -1,0 +1,152 @@
+"""Linear-time regular expressions for text that comes from logs (RE2).
+
+Log text is untrusted: a backtracking engine can be made to take quadratic or exponential
+time by one crafted line. RE2 runs in time linear in the text whatever the pattern, and
+refuses what it cannot do that way (lookarounds, backreferences). `Regex` offers the
+slice of Python's `re` API the code base uses, with spans in characters of the str.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import re2
+
+# Syntax RE2 and Python's `re` (whose parser finds the prefilter's literals) read
+# differently: refused rather than matched one way and prefiltered the other.
+_AMBIGUOUS = (
+    (re.compile(r"(?<!\\)(?:\\\\)*\{,\d*\}"),
+     "write {0,N} rather than {,N} (RE2 reads it as literal text)"),
+    (re.compile(r"\[:\^?[a-z]+:\]"), "write the class out, e.g. [0-9] for [:digit:] "
+                                     "(Python's re reads [:name:] as characters)"),
+)
+
+
+class RegexError(ValueError):
+    """A pattern RE2 cannot compile; the message is one line."""
+
+
+class Found:
+    """One match: spans in characters, like `re.Match` (a plain class: made per match)."""
+
+    __slots__ = ("text", "spans", "groupindex")
+
+    def __init__(self, text: str, spans: list[tuple[int, int]], groupindex: dict[str, int]) -> None:
+        self.text = text
+        self.spans = spans
+        self.groupindex = groupindex
+
+    def start(self) -> int:
+        return self.spans[0][0]
+
+    def end(self) -> int:
+        return self.spans[0][1]
+
+    def span(self) -> tuple[int, int]:
+        return self.spans[0]
+
+    def group(self, index: int | str = 0) -> str | None:
+        start, end = self.spans[self.groupindex[index] if isinstance(index, str) else index]
+        return None if start < 0 else self.text[start:end]
+
+    def groupdict(self) -> dict[str, str | None]:
+        return {name: self.group(i) for name, i in self.groupindex.items()}
+
+
+class Regex:
+    """An RE2 pattern. ASCII `\\d \\w \\s \\b` as with `re.ASCII`; `$` is the end of the text."""
+
+    __slots__ = ("pattern", "ignore_case", "groupindex", "_match")
+
+    def __init__(self, pattern: str, ignore_case: bool = False) -> None:
+        for ambiguous, problem in _AMBIGUOUS:
+            if ambiguous.search(pattern):
+                raise RegexError(problem)
+        self.pattern = pattern
+        self.ignore_case = ignore_case
+        self._compile()
+
+    def _compile(self) -> None:
+        options = re2.Options()
+        options.log_errors = False  # RE2 would print every rejected pattern to stderr
+        options.case_sensitive = not self.ignore_case
+        try:
+            compiled = re2.compile(self.pattern, options)
+        except re2.error as exc:
+            detail = exc.args[0] if exc.args else exc
+            if isinstance(detail, bytes):
+                detail = detail.decode("utf-8", "replace")
+            hint = ("; lookarounds and backreferences take no linear time: say it with "
+                    "unless/compare" if "perl operator" in str(detail) else "")
+            raise RegexError(f"regex does not compile (RE2, linear time): {detail}{hint}") from None
+        self.groupindex: dict[str, int] = dict(compiled.groupindex)
+        # The wrapper's `search` costs several times the match itself on short lines; the
+        # compiled object's Match(anchor, bytes, pos, endpos) -> byte spans is its core.
+        self._match = compiled._regexp.Match  # noqa: SLF001
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only while a slot is unset: an unpickled Regex compiles on first use, as
+        # a cached catalog holds hundreds and a scan of a few lines runs few of them.
+        if name in ("groupindex", "_match"):
+            self._compile()
+            return object.__getattribute__(self, name)
+        raise AttributeError(name)
+
+    def __repr__(self) -> str:
+        return f"Regex({self.pattern!r})"
+
+    def __reduce__(self) -> tuple[Callable[[str, bool], Regex], tuple[str, bool]]:
+        # The compiled RE2 object cannot be pickled; the copy compiles when first used.
+        return _unpickled, (self.pattern, self.ignore_case)
+
+    def search(self, text: str) -> Found | None:
+        data = text.encode("utf-8", "surrogatepass")
+        spans = self._match(_UNANCHORED, data, 0, len(data))
+        return None if spans[0][0] < 0 else self._found(text, data, spans)
+
+    def fullmatch(self, text: str) -> Found | None:
+        """A match of the whole text (for values checked against a parameter's rule)."""
+        data = text.encode("utf-8", "surrogatepass")
+        spans = self._match(_ANCHOR_BOTH, data, 0, len(data))
+        return None if spans[0][0] < 0 else self._found(text, data, spans)
+
+    def finditer(self, text: str) -> Iterator[Found]:
+        """Non-empty, non-overlapping matches left to right, each in time linear in the text."""
+        data = text.encode("utf-8", "surrogatepass")
+        pos, end = 0, len(data)
+        while pos < end:
+            spans = self._match(_UNANCHORED, data, pos, end)
+            start, stop = spans[0]
+            if start < 0:
+                return
+            if stop > start:
+                yield self._found(text, data, spans)
+                pos = stop
+                continue
+            pos = stop + 1  # an empty match: step over a whole character
+            while pos < end and data[pos] & 0xC0 == 0x80:
+                pos += 1
+
+    def _found(self, text: str, data: bytes, spans: list[tuple[int, int]]) -> Found:
+        if len(data) != len(text):  # not ASCII: byte offsets -> character offsets
+            spans = [(_chars(data, a), _chars(data, b)) if a >= 0 else (a, b) for a, b in spans]
+        return Found(text, spans, self.groupindex)
+
+
+def _unpickled(pattern: str, ignore_case: bool) -> Regex:
+    """A Regex checked when it was first made, not compiled until used."""
+    regex = Regex.__new__(Regex)
+    regex.pattern = pattern
+    regex.ignore_case = ignore_case
+    return regex
+
+
+_UNANCHORED = re2._Anchor.UNANCHORED  # noqa: SLF001
+_ANCHOR_BOTH = re2._Anchor.ANCHOR_BOTH  # noqa: SLF001
+
+
+def _chars(data: bytes, offset: int) -> int:
+    """The character offset of a byte offset in UTF-8 `data`."""
+    return len(data[:offset].decode("utf-8", "surrogatepass"))
