@@ -75,12 +75,15 @@ class ResourceTree(Tree[Entry]):
         """(service, name, kind, groups, region) for every known resource and every group with logs."""
         out: list[tuple[str, str, str, frozenset[str], str]] = []
         covered: set[str] = set()
+        owned: dict[int, set[str]] = {}  # an API's access-log group is the API's, as in findings
+        for group, owner in self.store.group_resource.items():
+            owned.setdefault(id(owner), set()).add(group)
         for r in self.store.resources:
             owner = self.store.group_resource.get(r.log_group or r.name)
             if r.kind == "log_group" and owner is not None and owner is not r:
                 continue  # shown under the function, API or project it belongs to
-            groups = frozenset([r.log_group] if r.log_group else
-                               [r.name] if r.kind in ("stack", "project") else [])
+            groups = frozenset(owned.get(id(r), set()) | (
+                {r.log_group} if r.log_group else {r.name} if r.kind in ("stack", "project") else set()))
             covered |= groups
             service = r.service or ("cloudwatch" if r.kind == "alarm" else "logs")
             out.append((service, r.name, r.kind, groups, r.region))
