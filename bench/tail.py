@@ -22,7 +22,6 @@ import queue
 import re
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import threading

@@ -3,7 +3,6 @@ streaming StartLiveTail (moto's server in a child process, see demo/livetail.py)
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections import Counter

@@ -10,7 +10,6 @@ import pytest
 from warroom.incident.audit import AuditLog, read
 from warroom.runner import Edit, Runner, watch
 from warroom.runner.cli_equivalent import aws_cli
-from warroom.runner.policy import is_read_only
 
 from tests.runner_support import (
     ScriptedUser, boto, function_timeout, lock_exists, playbook, seed_function, seed_lock, session)
@@ -250,6 +249,14 @@ def test_cli_equivalent_quotes_and_uses_json_for_structures() -> None:
                    {"FunctionName": "f", "Timeout": 60}, region="eu-west-1") == (
         "aws lambda update-function-configuration --function-name f --timeout 60 --region eu-west-1")
     assert aws_cli("s3", "get_bucket_versioning", {"Bucket": "b"}).startswith("aws s3api get-bucket-versioning")
+
+
+def is_read_only(flag: bool | None, profile: str | None) -> bool:
+    import argparse
+
+    from warroom import config
+
+    return config.build(argparse.Namespace(read_only=flag, profile=profile)).read_only
 
 
 def test_read_only_from_profile_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

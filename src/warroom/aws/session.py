@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import logging
-import os
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -33,14 +31,6 @@ class AwsOptions:
     read_timeout: float = 30.0
     max_attempts: int = 5
     retry_mode: str = "standard"
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> AwsOptions:
-        # botocore reads AWS_DEFAULT_REGION only; the CLI and other SDKs also honour AWS_REGION.
-        region = getattr(args, "region", None) or os.environ.get("AWS_REGION") or None
-        return cls(profile=getattr(args, "profile", None), region=region,
-                   endpoint_url=getattr(args, "endpoint_url", None)
-                   or os.environ.get("AWS_ENDPOINT_URL") or None)
 
     def client_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}

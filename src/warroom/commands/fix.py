@@ -69,7 +69,7 @@ def known_names(playbook) -> set[str]:  # type: ignore[no-untyped-def]
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from warroom.aws.session import AwsOptions, AwsSession
+    from warroom.aws.session import AwsSession
     from warroom.commands.common import catalog
     from warroom.commands.line_prompter import LinePrompter
     from warroom.errors import UserError
@@ -78,7 +78,6 @@ def run(args: argparse.Namespace) -> int:
     from warroom.runner import Runner
     from warroom.runner.inputs import BadInput, coerce
     from warroom.runner.plans import unfilled
-    from warroom.runner.policy import is_read_only
     from warroom.textout import inert
 
     playbook = catalog(args).get(args.playbook)
