@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from warroom.demo.quotas import Quota
+
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 App = Callable[[Environ, StartResponse], Iterable[bytes]]
@@ -85,32 +87,24 @@ class BadLookup(Exception):
 class Trail:
     """The recorded events (oldest first) and LookupEvents over them; thread-safe."""
 
-    def __init__(self, rate: int = LOOKUP_RATE, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, rate: int = LOOKUP_RATE) -> None:
         self.events: deque[tuple[str, dict[str, Any]]] = deque(maxlen=MAX_EVENTS)  # (region, event)
         self.rate = rate
-        self._clock = clock
-        self._lookups: deque[float] = deque()
+        self._quota = Quota(rate)
         self._lock = threading.Lock()
 
     def clear(self) -> None:
         with self._lock:
             self.events.clear()
-            self._lookups.clear()
+            self._quota = Quota(self.rate)
 
     def add(self, event: dict[str, Any], region: str = "us-east-1") -> None:
         with self._lock:
             self.events.append((region, event))
 
     def admit(self) -> bool:
-        """Whether a LookupEvents call fits in the quota (a sliding one-second window)."""
-        now = self._clock()
-        with self._lock:
-            while self._lookups and now - self._lookups[0] >= 1.0:
-                self._lookups.popleft()
-            if len(self._lookups) >= self.rate:
-                return False
-            self._lookups.append(now)
-            return True
+        """Whether a LookupEvents call fits in the account's quota."""
+        return self._quota.take()
 
     def lookup(self, request: dict[str, Any], region: str | None = None) -> dict[str, Any]:
         """The LookupEvents answer in `region` (every region's when None), as AWS keeps a trail

@@ -20,7 +20,15 @@ import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
-from warroom.demo.wire import App, Environ, StartResponse, json_answer, json_error, request_body
+from warroom.aws.pacing import TokenBucket
+from warroom.demo.wire import (
+    App,
+    Environ,
+    StartResponse,
+    json_answer,
+    json_error,
+    request_body,
+)
 
 CONTROL_PATH = "/_warroom/quotas"
 LOGS_TARGET = "Logs_20140328."
@@ -51,25 +59,18 @@ class QuotaConfig:
     rates: dict[str, float] = field(default_factory=lambda: dict(PUBLISHED_RATES))
 
 
-class _Bucket:
-    """`rate` tokens a second, holding one second's worth; thread-safe."""
+class Quota:
+    """A per-account quota: the client's TokenBucket (`rate` a second, one second's burst),
+    shared by the server's threads; `take` never waits, it answers."""
 
     def __init__(self, rate: float) -> None:
         self.rate = rate
-        self.capacity = max(1.0, rate)
-        self._tokens = self.capacity
-        self._last = time.monotonic()
+        self._bucket = TokenBucket(rate)
         self._lock = threading.Lock()
 
     def take(self) -> bool:
         with self._lock:
-            now = time.monotonic()
-            self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
-            self._last = now
-            if self._tokens < 1.0:
-                return False
-            self._tokens -= 1.0
-            return True
+            return self._bucket.try_acquire() == 0.0
 
 
 class AccountQuotas:
@@ -78,7 +79,7 @@ class AccountQuotas:
     def __init__(self, app: App, config: QuotaConfig | None = None) -> None:
         self.app = app
         self.config = config or QuotaConfig()
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: dict[str, Quota] = {}
         self._counts: dict[str, dict[str, int]] = {}
         self._lock = threading.Lock()
 
@@ -105,11 +106,11 @@ class AccountQuotas:
             return json_error(start_response, "ThrottlingException", "Rate exceeded")
         return self.app(environ, start_response)
 
-    def _bucket(self, api: str) -> _Bucket:
+    def _bucket(self, api: str) -> Quota:
         with self._lock:
             bucket = self._buckets.get(api)
             if bucket is None or bucket.rate != self.config.rates[api]:
-                bucket = self._buckets[api] = _Bucket(self.config.rates[api])
+                bucket = self._buckets[api] = Quota(self.config.rates[api])
             return bucket
 
     def _control(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
