@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
-import io
 import json
 import re
 import threading
@@ -22,8 +21,9 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
 
+from warroom.demo.operations import access_key, body, form_fields, rest_route, signing_service
 from warroom.demo.quotas import Quota
 
 Environ = dict[str, Any]
@@ -210,7 +210,7 @@ class CloudTrailRecorder:
         if not self.trail.admit():
             return _json_error(start_response, "ThrottlingException", "Rate exceeded")
         try:
-            request = json.loads(_buffer(environ) or b"{}")
+            request = json.loads(body(environ) or b"{}")
             answer = self.trail.lookup(request, _region(environ))
         except BadLookup as exc:
             return _json_error(start_response, exc.code, exc.message)
@@ -228,16 +228,6 @@ def _json_error(start_response: StartResponse, code: str, message: str) -> Itera
                                        ("Content-Length", str(len(payload)))])
     return [payload]
 
-
-def _buffer(environ: Environ) -> bytes:
-    """The request body, left readable for the app behind us."""
-    raw = environ.get("warroom.body")
-    if raw is None:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        raw = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(raw)
-        environ["warroom.body"] = raw
-    return raw
 
 
 def _mutating(service: str, operation: str) -> bool:
@@ -294,26 +284,7 @@ def _json_service(prefix: str, signing: str) -> str | None:
     return _json_targets().get(prefix)
 
 
-# botocore's signing names that differ from the model names of the services we serve.
-_QUERY_SERVICES = {"monitoring": "cloudwatch"}
-_REST_SERVICES = {"apigateway": ("apigatewayv2", "apigateway"), "lambda": ("lambda",), "s3": ("s3",)}
-
-
-@functools.lru_cache(maxsize=None)
-def _routes(service: str) -> list[tuple[str, re.Pattern[str], tuple[str, ...], str, int]]:
-    """(method, path regex, required query keys, operation, literal length) for a REST service."""
-    model = _model(service)
-    routes = []
-    for name in model.operation_names:
-        http = model.operation_model(name).http
-        path, _, query = http.get("requestUri", "/").partition("?")
-        pattern = re.sub(r"\\\{[^}]+?\\\+\\\}", "(.+)", re.escape(path))
-        pattern = re.sub(r"\\\{[^}]+?\\\}", "([^/]+)", pattern)
-        keys = tuple(part.split("=", 1)[0] for part in query.split("&") if part)
-        routes.append((http.get("method", "GET"), re.compile(pattern + "/?$"), keys, name,
-                       len(re.sub(r"\{[^}]+\}", "", path)) + len(keys)))
-    routes.sort(key=lambda r: -r[4])
-    return routes
+_QUERY_SERVICES = {"monitoring": "cloudwatch"}  # signing name -> model name
 
 
 def identify(environ: Environ) -> tuple[str, str, dict[str, Any]] | None:
@@ -325,78 +296,56 @@ def identify(environ: Environ) -> tuple[str, str, dict[str, Any]] | None:
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target:
         prefix, _, operation = target.rpartition(".")
-        service = _json_service(prefix, _signing_name(environ) or "")
+        service = _json_service(prefix, signing_service(environ))
         if service is None or not _mutating(service, operation):
             return None
         try:
-            params = json.loads(_buffer(environ) or b"{}")
+            params = json.loads(body(environ) or b"{}")
         except ValueError:
             params = {}
         return service, operation, params if isinstance(params, dict) else {}
-    signing = _signing_name(environ)
-    content_type = environ.get("CONTENT_TYPE", "")
-    if "x-www-form-urlencoded" in content_type:
-        form = {k: v[0] for k, v in parse_qs(_buffer(environ).decode("utf-8", "replace")).items()}
+    signing = signing_service(environ)
+    if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+        form = form_fields(environ)
         action = form.pop("Action", None)
-        service = _QUERY_SERVICES.get(signing or "", signing)
+        service = _QUERY_SERVICES.get(signing, signing)
         if action and service and _mutating(service, action):
             form.pop("Version", None)
             # Query-protocol keys stay flat (`Tags.member.1.Key`): the top-level names are what matter.
             return service, action, form
         return None
-    for service in _REST_SERVICES.get(signing or "", ()):
-        found = _rest_operation(service, environ)
-        if found is not None:
-            return found if _mutating(found[0], found[1]) else None
-    return None
+    found = _rest_operation(environ)
+    return found if found is not None and _mutating(found[0], found[1]) else None
 
 
-def _signing_name(environ: Environ) -> str | None:
-    match = re.search(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request",
-                      environ.get("HTTP_AUTHORIZATION", ""))
-    return match.group(1) if match else None
-
-
-def access_key(environ: Environ) -> str:
-    match = re.search(r"Credential=([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
-    return match.group(1) if match else ""
-
-
-def _rest_operation(service: str, environ: Environ) -> tuple[str, str, dict[str, Any]] | None:
-    method = environ.get("REQUEST_METHOD", "GET")
-    path = unquote(environ.get("PATH_INFO", ""))
+def _rest_operation(environ: Environ) -> tuple[str, str, dict[str, Any]] | None:
+    found = rest_route(environ)
+    if found is None:
+        return None
+    route, match = found
+    if not _mutating(route.service, route.operation):
+        return route.service, route.operation, {}
+    input_shape = _model(route.service).operation_model(route.operation).input_shape
+    params: dict[str, Any] = {}
+    raw = body(environ)
+    try:
+        payload = json.loads(raw) if raw and raw.lstrip().startswith(b"{") else {}
+    except ValueError:
+        payload = {}
+    if isinstance(payload, dict):
+        params.update(payload)
+    members = input_shape.members if input_shape is not None else {}
+    uri_members = [n for n, s in members.items() if s.serialization.get("location") == "uri"]
+    for label, value in zip(route.labels, match.groups()):
+        member = next((m for m in uri_members if members[m].serialization.get("name") == label), label)
+        params[member] = value
     query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-    for route_method, regex, keys, operation, _ in _routes(service):
-        if route_method != method or not all(k in query for k in keys):
-            continue
-        match = regex.match(path)
-        if match is None:
-            continue
-        if not _mutating(service, operation):
-            return service, operation, {}
-        input_shape = _model(service).operation_model(operation).input_shape
-        params: dict[str, Any] = {}
-        raw = _buffer(environ)
-        try:
-            body = json.loads(raw) if raw and raw.lstrip().startswith(b"{") else {}
-        except ValueError:
-            body = {}
-        if isinstance(body, dict):
-            params.update(body)
-        members = input_shape.members if input_shape is not None else {}
-        uri_members = [n for n, s in members.items() if s.serialization.get("location") == "uri"]
-        names = re.findall(r"\{([^}+]+)\+?\}", _model(service).operation_model(operation)
-                           .http.get("requestUri", "").partition("?")[0])
-        for name, value in zip(names, match.groups()):
-            member = next((m for m in uri_members if members[m].serialization.get("name") == name), name)
-            params[member] = value
-        for member, shape in members.items():
-            if shape.serialization.get("location") == "querystring":
-                wire = shape.serialization.get("name", member)
-                if wire in query:
-                    params[member] = query[wire][0]
-        return service, operation, params
-    return None
+    for member, shape in members.items():
+        if shape.serialization.get("location") == "querystring":
+            wire = shape.serialization.get("name", member)
+            if wire in query:
+                params[member] = query[wire][0]
+    return route.service, route.operation, params
 
 
 # -- the event ----------------------------------------------------------------------------

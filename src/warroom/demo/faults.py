@@ -16,8 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from warroom.demo.cloudtrail import access_key
-from warroom.demo.operations import operation_of
+from warroom.demo.operations import access_key, operation_of
 
 CONTROL_PATH = "/_warroom/faults"
 

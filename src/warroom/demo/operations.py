@@ -2,7 +2,8 @@
 
 JSON-protocol calls name it in X-Amz-Target, query-protocol calls in the form's Action, and
 REST calls only by method and path: those are matched against botocore's own request URIs
-for the service named in the SigV4 credential scope.
+for the service named in the SigV4 credential scope. The fault injector and the CloudTrail
+recorder both read requests through this module.
 """
 
 from __future__ import annotations
@@ -11,16 +12,23 @@ import functools
 import io
 import re
 import urllib.parse
+from dataclasses import dataclass
 from typing import Any
 
 Environ = dict[str, Any]
 
-_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+_SIGV4 = re.compile(r"Credential=([^/]+)/\d{8}/[^/]+/([^/]+)/aws4_request")
 
 
 def signing_service(environ: Environ) -> str:
     """The service of the SigV4 credential scope (`logs`, `lambda`, `apigateway`...), or ''."""
-    found = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    found = _SIGV4.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return found.group(2) if found else ""
+
+
+def access_key(environ: Environ) -> str:
+    """The access key id the request was signed with, or ''."""
+    found = _SIGV4.search(environ.get("HTTP_AUTHORIZATION", ""))
     return found.group(1) if found else ""
 
 
@@ -37,53 +45,88 @@ def operation_of(environ: Environ) -> tuple[str, str]:
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target:
         return service, target.rsplit(".", 1)[-1]
-    path = environ.get("PATH_INFO", "")
-    rpc = _RPC_V2.fullmatch(path)
+    rpc = _RPC_V2.fullmatch(environ.get("PATH_INFO", ""))
     if rpc:
         return service, rpc.group(1)
     action = form_fields(environ).get("Action", "")
     if action:
         return service, action
-    method = environ.get("REQUEST_METHOD", "GET")
-    for pattern, route_method, name in _routes(signer):
-        if route_method == method and pattern.fullmatch(path):
-            return service, name
-    return service, ""
+    found = rest_route(environ)
+    return service, found[0].operation if found else ""
 
 
-def form_fields(environ: Environ) -> dict[str, str]:
-    """The fields of a form-encoded body, leaving the body readable for the app behind."""
-    if "x-www-form-urlencoded" not in environ.get("CONTENT_TYPE", ""):
-        return {}
+def body(environ: Environ) -> bytes:
+    """The request body, left readable for the app behind."""
     raw = environ.get("warroom.body")
     if raw is None:
         length = int(environ.get("CONTENT_LENGTH") or 0)
-        raw = environ["wsgi.input"].read(length)
+        raw = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(raw)
         environ["warroom.body"] = raw
-    return dict(urllib.parse.parse_qsl(raw.decode("utf-8", "replace")))
+    return raw
+
+
+def form_fields(environ: Environ) -> dict[str, str]:
+    """The fields of a form-encoded (query-protocol) body; {} for other bodies."""
+    if "x-www-form-urlencoded" not in environ.get("CONTENT_TYPE", ""):
+        return {}
+    return dict(urllib.parse.parse_qsl(body(environ).decode("utf-8", "replace")))
+
+
+@dataclass(frozen=True)
+class Route:
+    """One REST operation of a botocore model: method, path with captures, required query keys."""
+
+    service: str              # botocore model name
+    operation: str
+    method: str
+    path: re.Pattern[str]     # one group per {label} of the request URI, in order
+    query_keys: tuple[str, ...]
+    labels: tuple[str, ...]   # the URI's {label} names, in order
+
+
+def rest_route(environ: Environ) -> tuple[Route, re.Match[str]] | None:
+    """The REST operation a request is, with its path match; most specific route first."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    path = urllib.parse.unquote(environ.get("PATH_INFO", ""))
+    query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    for route in _routes(signing_service(environ)):
+        if route.method != method or not all(k in query for k in route.query_keys):
+            continue
+        match = route.path.fullmatch(path)
+        if match is not None:
+            return route, match
+    return None
+
+
+# The REST services the offline account serves, by signing name: reading only their models
+# keeps the first request fast (every botocore model would take seconds).
+_REST_MODELS = {"apigateway": ("apigatewayv2", "apigateway"), "lambda": ("lambda",), "s3": ("s3",)}
 
 
 @functools.cache
-def _routes(service: str) -> list[tuple[re.Pattern[str], str, str]]:
-    """REST routes of every botocore service signed as `service`, most specific first."""
+def _routes(signer: str) -> list[Route]:
+    """REST routes of the models signed as `signer`, most specific (longest literal) first."""
     import botocore.session
 
     session = botocore.session.get_session()
-    loader = session.get_component("data_loader")
-    routes: list[tuple[int, re.Pattern[str], str, str]] = []
-    for name in loader.list_available_services("service-2"):
+    names = _REST_MODELS.get(signer)
+    if names is None:
+        names = tuple(session.get_component("data_loader").list_available_services("service-2"))
+    ranked: list[tuple[int, Route]] = []
+    for name in names:
         model = session.get_service_model(name)
-        if model.protocol not in ("rest-json", "rest-xml"):
-            continue
-        if (model.signing_name or model.endpoint_prefix) != service:
+        if model.protocol not in ("rest-json", "rest-xml") or \
+                (model.signing_name or model.endpoint_prefix) != signer:
             continue
         for op_name in model.operation_names:
             http = model.operation_model(op_name).http
-            uri = http.get("requestUri", "/").split("?", 1)[0]
-            regex = re.sub(r"\\\{[^}]+\\\+\\\}", ".+", re.escape(uri))
-            regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", regex)
-            literal = len(re.sub(r"\{[^}]+\}", "", uri))
-            routes.append((literal, re.compile(regex.rstrip("/") + "/?"), http.get("method", "GET"), op_name))
-    routes.sort(key=lambda r: -r[0])
-    return [(pattern, method, name) for _, pattern, method, name in routes]
+            uri, _, query = http.get("requestUri", "/").partition("?")
+            regex = re.sub(r"\\\{[^}]+?\\\+\\\}", "(.+)", re.escape(uri))
+            regex = re.sub(r"\\\{[^}]+?\\\}", "([^/]+)", regex)
+            keys = tuple(part.split("=", 1)[0] for part in query.split("&") if part)
+            route = Route(name, op_name, http.get("method", "GET"), re.compile(regex.rstrip("/") + "/?"),
+                          keys, tuple(re.findall(r"\{([^}+]+)\+?\}", uri)))
+            ranked.append((len(re.sub(r"\{[^}]+\}", "", uri)) + len(keys), route))
+    ranked.sort(key=lambda r: -r[0])
+    return [route for _, route in ranked]
