@@ -152,3 +152,78 @@ def test_explain_names_the_chosen_playbooks_other_patterns() -> None:
     out = io.StringIO()
     Printer(out, as_json=False, show_file=False, explain=matcher).line("-", 1, line, matcher.match(line))
     assert "(another pattern of the same playbook)" in out.getvalue()
+
+
+VETO_PLAYBOOK = """\
+id: {pid}
+title: {pid} title
+service: lambda
+severity: high
+sources:
+  - {{file: guide.md, section: "A > B"}}
+symptoms:
+  - pattern: '{pattern}'
+    {veto}
+cause: Something.
+fix:
+  - title: Look
+    manual: Look at it.
+prevention: Less of it.
+"""
+
+
+def veto_fixture(tmp_path: Path) -> Path:
+    """One playbook vetoed by `unless`, one by `compare`, in one user directory."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "zorb-unless.yaml").write_text(VETO_PLAYBOOK.format(
+        pid="zorb-unless", pattern="zorblax failed", veto="unless: 'failed harmlessly'"))
+    (mine / "zorb-compare.yaml").write_text(VETO_PLAYBOOK.format(
+        pid="zorb-compare", pattern=r"used (?P<used>\d+) of (?P<limit>\d+)",
+        veto="compare: {left: used, op: '>=', right: limit}"))
+    return mine
+
+
+VETO_INPUT = b"zorblax failed harmlessly, used 3 of 10\nzorblax failed, used 12 of 10\nzorblax failed hard\n"
+
+
+def scan_mine(mine: Path, *args: str):
+    return subprocess.run([sys.executable, "-m", "warroom", "--playbooks", str(mine), "scan", *args],
+                          input=VETO_INPUT, capture_output=True, timeout=60, cwd=mine.parent, check=False)
+
+
+def test_explain_lists_the_matches_that_unless_and_compare_vetoed(tmp_path: Path) -> None:
+    mine = veto_fixture(tmp_path)
+    result = scan_mine(mine, "--explain")
+    out = result.stdout.decode().splitlines()
+    assert result.returncode == 0, result.stderr
+    start = out.index("1: zorblax failed harmlessly, used 3 of 10")
+    assert out[start + 1:start + 8] == [
+        "  → no playbook: every pattern that matched was vetoed",
+        ("    vetoed zorb-unless  mine/zorb-unless.yaml:8  priority 50  columns 1-14"
+         "  (vetoed by unless (mine/zorb-unless.yaml:8))"),
+        "           pattern: zorblax failed",
+        "           unless: failed harmlessly",
+        ("    vetoed zorb-compare  mine/zorb-compare.yaml:8  priority 50  columns 28-39"
+         "  (vetoed by compare used >= limit: used=3, limit=10)"),
+        r"           pattern: used (?P<used>\d+) of (?P<limit>\d+)",
+        "2: zorblax failed, used 12 of 10",
+    ]
+    # Nothing vetoed on line 2; line 3 matches only the `unless` playbook, whose veto is absent.
+    assert "vetoed" not in "\n".join(out[start + 8:])
+    assert "2 line(s) matched 1 playbook(s):" in result.stdout.decode()  # line 1 counts for none
+
+
+def test_vetoed_matches_without_explain_stay_silent_and_in_json_say_why(tmp_path: Path) -> None:
+    mine = veto_fixture(tmp_path)
+    plain = scan_mine(mine).stdout.decode()
+    assert "harmlessly" not in plain and "vetoed" not in plain
+    records = [json.loads(line) for line in scan_mine(mine, "--explain", "--json").stdout.decode().splitlines()]
+    assert [r["line"] for r in records] == [1, 2, 3]
+    first = records[0]
+    assert first["matches"] == []
+    assert [(e["playbook"], e["vetoed"]) for e in first["explain"]] == [
+        ("zorb-unless", "unless"), ("zorb-compare", "compare")]
+    assert first["explain"][0]["unless"] == "failed harmlessly"
+    assert first["explain"][1]["compare"] == "used >= limit"
+    assert first["explain"][1]["chosen"] is False

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import IO, BinaryIO
 
 from warroom.errors import UserError
-from warroom.playbook.matcher import Match, Matcher
+from warroom.playbook.matcher import MAX_LINE, Match, Matcher, Veto
 from warroom.playbook.model import TextSymptom
 from warroom.redact import redact, redact_captures
 from warroom.textout import Paint, dumps, highlight, inert, use_colour
@@ -48,6 +48,20 @@ def scan_stream(matcher: Matcher, stream: BinaryIO) -> Iterator[tuple[int, str, 
         line_base += data.count(b"\n") + 1
 
 
+def explain_stream(matcher: Matcher, stream: BinaryIO) -> Iterator[tuple[int, str, list[Match]]]:
+    """`scan_stream` for --explain: also the lines whose every match was vetoed (with no
+    matches), so a user tuning an `unless` or `compare` sees what it silenced. Line by
+    line, so slower than the block scan; explaining is for a few lines."""
+    lineno = 0
+    for data in blocks(stream):
+        for raw in data.split(b"\n"):
+            lineno += 1
+            text = raw.decode("utf-8", "replace").rstrip("\r")[:MAX_LINE]
+            matches = matcher.match(text)
+            if matches or matcher.vetoed(text):
+                yield lineno, text, matches
+
+
 class Printer:
     """Text or JSON output for matching lines, and the closing summary."""
 
@@ -72,6 +86,7 @@ class Printer:
             if self.explain is not None:
                 why = self.explain.explain(text)
                 record["explain"] = [_why_json(m, s, i == 0) for i, (m, s) in enumerate(why)]
+                record["explain"] += [_veto_json(v) for v in self.explain.vetoed(text)]
             if self.show_file:
                 record = {"file": name, **record}
             self.out.write(dumps(record) + "\n")
@@ -79,11 +94,15 @@ class Printer:
         prefix = f"{inert(name)}:{lineno}: " if self.show_file else f"{lineno}: "
         spans = [(m.start, m.end) for m in matches[:1]]
         self.out.write(self.paint.dim(prefix) + highlight(redact(text), spans, self.paint) + "\n")
-        best, others = matches[0], matches[1:]
-        also = f"  (also: {', '.join(m.playbook for m in others)})" if others else ""
-        self.out.write(f"  → {self.paint.id(best.playbook)}: {inert(best.title)}{also}\n")
+        if matches:
+            best, others = matches[0], matches[1:]
+            also = f"  (also: {', '.join(m.playbook for m in others)})" if others else ""
+            self.out.write(f"  → {self.paint.id(best.playbook)}: {inert(best.title)}{also}\n")
+        else:
+            self.out.write("  → no playbook: every pattern that matched was vetoed\n")
         if self.explain is not None:
             self._why(self.explain.explain(text))
+            self._vetoed(self.explain.vetoed(text))
 
     def _why(self, found: list[tuple[Match, TextSymptom]]) -> None:
         """Each pattern that matched, the chosen one first, and why each other one lost."""
@@ -93,6 +112,16 @@ class Printer:
             self.out.write(f"    {label} {self.paint.id(match.playbook)}  {_where(symptom)}  priority "
                            f"{match.priority}  columns {match.start + 1}-{match.end}{reason}\n")
             self.out.write(f"           {self.paint.dim('pattern:')} {inert(symptom.pattern)}\n")
+
+    def _vetoed(self, vetoes: list[Veto]) -> None:
+        """Each pattern that matched but was vetoed, with the veto that ruled it out."""
+        for veto in vetoes:
+            match, symptom = veto.match, veto.symptom
+            self.out.write(f"    vetoed {self.paint.id(match.playbook)}  {_where(symptom)}  priority "
+                           f"{match.priority}  columns {match.start + 1}-{match.end}  ({_veto_reason(veto)})\n")
+            self.out.write(f"           {self.paint.dim('pattern:')} {inert(symptom.pattern)}\n")
+            if veto.by == "unless" and symptom.unless is not None:
+                self.out.write(f"           {self.paint.dim('unless:')} {inert(symptom.unless.pattern)}\n")
 
     def summary(self) -> None:
         if self.as_json:
@@ -123,6 +152,27 @@ def _lost(match: Match, chosen: Match) -> str:
     return "same priority and match length: ids in alphabetical order"
 
 
+def _veto_reason(veto: Veto) -> str:
+    """`vetoed by unless (FILE:LINE)`, or the comparison that failed with the values it saw."""
+    compare = veto.symptom.compare
+    if veto.by == "unless" or compare is None:
+        return f"vetoed by unless ({_where(veto.symptom)})"
+    captures = veto.match.captures
+    seen = ", ".join(f"{name}={inert(redact(captures[name]))}" if name in captures else f"{name} absent"
+                     for name in (compare.left, compare.right))
+    return f"vetoed by compare {compare.left} {compare.op} {compare.right}: {seen}"
+
+
+def _veto_json(veto: Veto) -> dict[str, object]:
+    record = {**_why_json(veto.match, veto.symptom, False), "vetoed": veto.by}
+    if veto.by == "unless" and veto.symptom.unless is not None:
+        record["unless"] = veto.symptom.unless.pattern
+    elif veto.symptom.compare is not None:
+        compare = veto.symptom.compare
+        record["compare"] = f"{compare.left} {compare.op} {compare.right}"
+    return record
+
+
 def _why_json(match: Match, symptom: TextSymptom, chosen: bool) -> dict[str, object]:
     where = symptom.where
     return {"playbook": match.playbook, "file": where.file if where else None,
@@ -147,8 +197,9 @@ def run_scan(args: argparse.Namespace) -> int:
             print(f"warroom: {name}: {exc.strerror}", file=sys.stderr)
             failed = True
             continue
+        lines = explain_stream if args.explain else scan_stream
         try:
-            for lineno, text, matches in scan_stream(matcher, stream):
+            for lineno, text, matches in lines(matcher, stream):
                 printer.line("(stdin)" if name == "-" else name, lineno, text, matches)
         except OSError as exc:
             raise UserError(f"{name}: {exc.strerror or exc}") from exc

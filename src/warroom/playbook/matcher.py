@@ -40,6 +40,15 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class Veto:
+    """A pattern that matched a line but that its symptom's `unless` or `compare` ruled out."""
+
+    match: Match  # the pattern's own first match, as it would have been reported
+    symptom: TextSymptom
+    by: str  # "unless" or "compare"
+
+
+@dataclass(frozen=True, slots=True)
 class _Entry:
     playbook: Playbook
     symptom: TextSymptom
@@ -373,6 +382,29 @@ class Matcher:
                  if (match := self._try(self.entries[i], line, lower, group)) is not None)
         return sorted(found, key=lambda pair: _rank(pair[0]))
 
+    def vetoed(self, line: str, group: str | None = None) -> list[Veto]:
+        """Patterns whose regex matches `line` but whose `unless` or `compare` vetoes the
+        match, best first: what `explain` leaves out, for a user tuning those vetoes."""
+        line = line[:MAX_LINE]
+        lower = line.lower()
+        out: list[Veto] = []
+        for i in self.prefilter.line(line):
+            entry = self.entries[i]
+            symptom = entry.symptom
+            if symptom.unless is None and symptom.compare is None:
+                continue
+            if not entry.admits(line, lower) or not _in_groups(symptom, group):
+                continue
+            found = symptom.regex.search(line)
+            if found is None or symptom.search(line) is not None:
+                continue
+            by = "unless" if symptom.unless is not None and symptom.unless.search(line) else "compare"
+            match = Match(entry.playbook.id, entry.playbook.title, found.start(), found.end(),
+                          {k: v for k, v in found.groupdict().items() if v is not None},
+                          symptom.priority)
+            out.append(Veto(match, symptom, by))
+        return sorted(out, key=lambda veto: _rank(veto.match))
+
     def _confirm(self, line: str, candidates: set[int], group: str | None) -> list[Match]:
         best: dict[str, Match] = {}
         lower = line.lower()
@@ -399,6 +431,12 @@ class Matcher:
         return Match(entry.playbook.id, entry.playbook.title, found.start(), found.end(),
                      {k: v for k, v in found.groupdict().items() if v is not None},
                      symptom.priority)
+
+
+def _in_groups(symptom: TextSymptom, group: str | None) -> bool:
+    """Whether a line from `group` (None: not from a log group) may show this symptom."""
+    return group is None or not symptom.log_groups or any(
+        fnmatch.fnmatchcase(group, g) for g in symptom.log_groups)
 
 
 def _rank(match: Match) -> tuple[int, int, str]:
