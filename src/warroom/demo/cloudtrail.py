@@ -23,7 +23,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
-from warroom.demo.operations import access_key, body, form_fields, rest_route, signing_service
+from warroom.demo.operations import (
+    access_key,
+    body,
+    form_fields,
+    json_body,
+    rest_route,
+    signing_region,
+    signing_service,
+)
 from warroom.demo.quotas import Quota
 
 Environ = dict[str, Any]
@@ -198,20 +206,20 @@ class CloudTrailRecorder:
             status.append(int(status_line.split(" ", 1)[0]))
             return start_response(status_line, headers, *rest)
 
-        body = self.app(environ, recording_start)
+        answer = self.app(environ, recording_start)
         if status and status[0] < 300:
             try:
                 self.trail.add(event(environ, call[0], call[1], call[2]), event_region(environ, call[0]))
             except Exception:  # noqa: BLE001 - recording must never break the call it records
                 pass
-        return body
+        return answer
 
     def _lookup(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if not self.trail.admit():
             return _json_error(start_response, "ThrottlingException", "Rate exceeded")
         try:
             request = json.loads(body(environ) or b"{}")
-            answer = self.trail.lookup(request, _region(environ))
+            answer = self.trail.lookup(request, signing_region(environ))
         except BadLookup as exc:
             return _json_error(start_response, exc.code, exc.message)
         except ValueError as exc:
@@ -299,11 +307,7 @@ def identify(environ: Environ) -> tuple[str, str, dict[str, Any]] | None:
         service = _json_service(prefix, signing_service(environ))
         if service is None or not _mutating(service, operation):
             return None
-        try:
-            params = json.loads(body(environ) or b"{}")
-        except ValueError:
-            params = {}
-        return service, operation, params if isinstance(params, dict) else {}
+        return service, operation, json_body(environ)
     signing = signing_service(environ)
     if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
         form = form_fields(environ)
@@ -386,12 +390,8 @@ def event(environ: Environ, service: str, operation: str, params: dict[str, Any]
 
 def event_region(environ: Environ, service: str) -> str:
     """Where AWS records a call: its region, or us-east-1 for a global service's (IAM)."""
-    return "us-east-1" if service in GLOBAL_SERVICES else _region(environ)
+    return "us-east-1" if service in GLOBAL_SERVICES else signing_region(environ)
 
-
-def _region(environ: Environ) -> str:
-    match = re.search(r"Credential=[^/]+/\d{8}/([^/]+)/", environ.get("HTTP_AUTHORIZATION", ""))
-    return match.group(1) if match else "us-east-1"
 
 
 def user_identity(key: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from warroom.demo.control import CONTROL_PATH
+from warroom.demo.operations import form_fields, json_body
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -46,12 +47,12 @@ class WorldControl:
             return self._deployments(environ, start_response, path.split("/")[3], method)
         if path.startswith("/2019-09-30/functions/") and path.endswith("/provisioned-concurrency"):
             return self._provisioned(environ, start_response, path.split("/")[3], method)
-        if method == "POST" and "CancelUpdateStack" in environ.get("QUERY_STRING", "") + _peek(environ):
+        if method == "POST" and form_fields(environ).get("Action") == "CancelUpdateStack":
             return self._cancel_update(environ, start_response)
         if environ.get("PATH_INFO") != CONTROL_PATH:
             return self.app(environ, start_response)
         try:
-            body = _body(environ)
+            body = json_body(environ)
             action = ACTIONS[body.pop("action")]
             with _lock:
                 result = action(**body)
@@ -64,7 +65,7 @@ class WorldControl:
         """moto has no UpdateProject; the build-timeout and buildspec fixes need it."""
         from moto.codebuild.models import codebuild_backends
 
-        body = _body(environ)
+        body = json_body(environ)
         projects = codebuild_backends[ACCOUNT][REGION].codebuild_projects
         project = projects.get(body.get("name", ""))
         if project is None:
@@ -89,7 +90,7 @@ class WorldControl:
         """moto has no API Gateway v2 deployments; the WebSocket fix creates one."""
         items = _deployments.setdefault(api_id, [])
         if method == "POST":
-            body = _body(environ)
+            body = json_body(environ)
             item = {"deploymentId": f"d{len(items) + 1:05d}x", "deploymentStatus": "DEPLOYED",
                     "createdDate": _iso(_now()), "autoDeployed": False,
                     "description": body.get("description", "")}
@@ -107,7 +108,7 @@ class WorldControl:
         qualifier = parse_qs(environ.get("QUERY_STRING", "")).get("Qualifier", ["$LATEST"])[0]
         key = f"{function}:{qualifier}"
         if method == "PUT":
-            wanted = int(_body(environ).get("ProvisionedConcurrentExecutions", 0))
+            wanted = int(json_body(environ).get("ProvisionedConcurrentExecutions", 0))
             _provisioned[key] = {
                 "RequestedProvisionedConcurrentExecutions": wanted,
                 "AvailableProvisionedConcurrentExecutions": wanted,
@@ -126,10 +127,7 @@ class WorldControl:
 
     def _cancel_update(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         """moto has no CancelUpdateStack; the deployment-timeout fix calls it."""
-        from urllib.parse import parse_qs
-
-        form = parse_qs(_body_text(environ))
-        name = form.get("StackName", [""])[0]
+        name = form_fields(environ).get("StackName", "")
         with _lock:
             current = stack_status(name)["status"]
             if current != "UPDATE_IN_PROGRESS":
@@ -161,32 +159,6 @@ def _stage_deployed(api_id: str, stage: str, deployment_id: str) -> None:
         target.deployment_id = deployment_id
     except (KeyError, AttributeError):  # the deployment is recorded either way
         pass
-
-
-def _peek(environ: Environ) -> str:
-    """The form body of a query-protocol call, kept readable for moto afterwards."""
-    if "CONTENT_TYPE" not in environ or "x-www-form-urlencoded" not in environ["CONTENT_TYPE"]:
-        return ""
-    import io
-
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    raw = environ["wsgi.input"].read(length)
-    environ["wsgi.input"] = io.BytesIO(raw)
-    environ["warroom.body"] = raw
-    return raw.decode("utf-8", "replace")
-
-
-def _body_text(environ: Environ) -> str:
-    raw = environ.get("warroom.body")
-    if raw is None:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        raw = environ["wsgi.input"].read(length)
-    return raw.decode("utf-8", "replace")
-
-
-def _body(environ: Environ) -> dict[str, Any]:
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    return json.loads(environ["wsgi.input"].read(length) or b"{}")
 
 
 def _json(start_response: StartResponse, status: str, result: Any,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import re
 import urllib.parse
 from dataclasses import dataclass
@@ -17,13 +18,19 @@ from typing import Any
 
 Environ = dict[str, Any]
 
-_SIGV4 = re.compile(r"Credential=([^/]+)/\d{8}/[^/]+/([^/]+)/aws4_request")
+_SIGV4 = re.compile(r"Credential=([^/]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 
 def signing_service(environ: Environ) -> str:
     """The service of the SigV4 credential scope (`logs`, `lambda`, `apigateway`...), or ''."""
     found = _SIGV4.search(environ.get("HTTP_AUTHORIZATION", ""))
-    return found.group(2) if found else ""
+    return found.group(3) if found else ""
+
+
+def signing_region(environ: Environ) -> str:
+    """The region of the SigV4 credential scope; us-east-1 when unsigned, as the SDKs default."""
+    found = _SIGV4.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return found.group(2) if found else "us-east-1"
 
 
 def access_key(environ: Environ) -> str:
@@ -64,6 +71,15 @@ def body(environ: Environ) -> bytes:
         environ["wsgi.input"] = io.BytesIO(raw)
         environ["warroom.body"] = raw
     return raw
+
+
+def json_body(environ: Environ) -> dict[str, Any]:
+    """The JSON object of the request body; {} for an empty body, bad JSON or a non-object."""
+    try:
+        parsed = json.loads(body(environ) or b"{}")
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def form_fields(environ: Environ) -> dict[str, str]:
