@@ -20,6 +20,7 @@ from warroom.aws.logtail import LogTail
 from warroom.aws.session import AwsOptions, AwsSession
 from warroom.demo.server import MotoServer
 from warroom.incident.records import Record
+from warroom.incident.source_events import Inbox
 from warroom.incident.store import IncidentStore
 from warroom.tui.feeds import tail_feed
 
@@ -96,16 +97,20 @@ async def test_the_console_tail_child_shows_the_expiry_and_resumes(moto: MotoSer
         logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=events)
         written.update((group, "s", e["timestamp"], e["message"]) for e in events)
 
+    inbox = Inbox()
+
     async def until(condition: Any, what: str) -> None:
         deadline = time.monotonic() + BOUND
         while not condition():
             assert time.monotonic() < deadline, what
             await asyncio.sleep(0.05)
+            for event in inbox.take():  # as the console's drain does
+                store.apply(event)
 
     def received() -> Counter[tuple[str, str, int, str]]:
         return Counter(identity(r) for r in store.pending)
 
-    task = asyncio.create_task(tail_feed(store, session, None, [group], int(time.time() * 1000) - 60_000))
+    task = asyncio.create_task(tail_feed(inbox.post, session, None, [group], int(time.time() * 1000) - 60_000))
     try:
         write("before")
         await until(lambda: received() == written, "nothing before the expiry arrived")
@@ -150,16 +155,19 @@ async def test_a_tail_that_falls_behind_is_shown_stalled_not_healthy(moto: MotoS
     group = "/x/behind"
     make_groups(writer_logs(moto), [group])
     store = IncidentStore()
+    inbox = Inbox()
     seen: set[str] = set()
-    task = asyncio.create_task(follow(store, AwsOptions(endpoint_url=moto.endpoint, region="us-east-1"),
+    task = asyncio.create_task(follow(inbox.post, AwsOptions(endpoint_url=moto.endpoint, region="us-east-1"),
                                       None, [group], stats_every=0.1, stall_after=1.0))
     try:
         deadline = time.monotonic() + BOUND
         while "stalled" not in seen or store.stats.connection == "stalled":
             assert time.monotonic() < deadline, f"never stalled and back: {seen}"
-            seen.add(store.stats.connection)
-            if store.stats.connection == "stalled":
-                assert store.stats.message.startswith("log tail ") and " s behind" in store.stats.message
+            for event in inbox.take():  # as the console's drain does
+                store.apply(event)
+                seen.add(store.stats.connection)
+                if store.stats.connection == "stalled":
+                    assert store.stats.message.startswith("log tail ") and " s behind" in store.stats.message
             await asyncio.sleep(0.02)
     finally:
         task.cancel()

@@ -22,7 +22,6 @@ from warroom.demo.server import MotoServer
 from warroom.errors import UserError
 from warroom.incident.records import Record
 from warroom.incident.store import IncidentStore
-from warroom.playbook.matcher import Matcher
 from warroom.tui.app import ConsoleApp, target_of
 from warroom.tui.command import parse_regions, parse_scope
 from warroom.tui.sources import Sources
@@ -42,7 +41,7 @@ def console(moto: MotoServer, **settings: Any) -> ConsoleApp:
     chosen = config.Settings(endpoint_url=moto.endpoint, **{"regions": (EAST,), **settings})
     session = AwsSession(chosen.aws())
     store = IncidentStore(catalog())
-    sources = Sources(catalog(), Matcher(catalog()), groups=("/app/none",), check_every=3600)
+    sources = Sources(catalog(), groups=("/app/none",), check_every=3600)
     return ConsoleApp(store, target_of(chosen, {"Account": "123456789012"}, session), session=session,
                       timers=False, settings=chosen, sources=sources)
 

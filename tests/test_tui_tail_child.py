@@ -11,9 +11,10 @@ import boto3
 from tests.demo_helpers import alive, children_of
 from warroom.aws.session import AwsOptions, AwsSession
 from warroom.demo.server import MotoServer
+from warroom.incident.source_events import Inbox
 from warroom.incident.store import IncidentStore
 from warroom.playbook.catalog import load_catalog
-from warroom.playbook.matcher import Matcher
+from warroom.aws.tail_worker import Recognise
 from warroom.tui.feeds import tail_feed
 
 GROUP = "/aws/lambda/bos-dev-agent-persona"
@@ -33,12 +34,15 @@ async def test_child_tail_delivers_records_with_matches(moto: MotoServer) -> Non
     store = IncidentStore(catalog)
     session = AwsSession(AwsOptions(endpoint_url=moto.endpoint, region="us-east-1"))
     before = children_of(os.getpid())
-    task = asyncio.create_task(tail_feed(store, session, Matcher(catalog), [GROUP], now - 60_000))
+    inbox = Inbox()
+    task = asyncio.create_task(tail_feed(inbox.post, session, Recognise(tuple(catalog)), [GROUP], now - 60_000))
     try:
         deadline = time.monotonic() + 60  # a bound against hanging, not a speed check
         while len(store.pending) < len(messages):
             assert time.monotonic() < deadline, "the tail child delivered nothing"
             await asyncio.sleep(0.1)
+            for event in inbox.take():  # as the console's drain does
+                store.apply(event)
         children = children_of(os.getpid()) - before
         assert children, "the tail ran in this process, not a child"
     finally:

@@ -33,6 +33,8 @@ _ESCAPED_DQ = r'\\"((?:\\\\\\"|\\\\|\\[^"\\]|[^"\\])*)'
 _SHELL_DQ = r'"((?:[^"\\$`]|\\.)(?:[^"\\]|\\.)*)'
 _BARE = r"""([^\s"'&,;\\$`][^\s"'&,;\\]*)"""
 _BASE64 = r"([A-Za-z0-9/+=]{16,})"
+# What Terraform prints instead of a value: no secret there, nothing to mask.
+_PLACEHOLDER = r"\((?:sensitive(?: value)?|known after apply)\)"
 
 # One RE2 pattern per kind of secret. Its capture groups are the part to mask; where it has
 # several, they are alternatives and one of them takes part in a match. Order matters where
@@ -46,7 +48,7 @@ _SHAPES = (
     r"(?i:authorization)\s*[:=]\s*(?i:bearer|basic|token|digest|negotiate|apikey)\s+"
     r"""([^\s"',;]+)""",
     # password=..., AWS_SECRET_ACCESS_KEY="...", client_secret='...', --token=...
-    rf"""{_NAMES}\s*=\s*(?:{_SHELL_DQ}|{_SQ}|{_ESCAPED_DQ}|{_BARE})""",
+    rf"""{_NAMES}\s*=\s*(?:{_PLACEHOLDER}|{_SHELL_DQ}|{_SQ}|{_ESCAPED_DQ}|{_BARE})""",
     # --password ..., --aws-secret-access-key "..." (a value, not the next flag)
     rf"""--[\w-]*{_NAMES}\s+(?:{_SHELL_DQ}|{_SQ}|([^\s"'$`-][^\s"']*))""",
     # aws_secret_access_key: ... (YAML), `aws configure set aws_secret_access_key ...`
@@ -82,6 +84,8 @@ def redact(text: str) -> str:
     out: list[str] = []
     pos = 0
     for found in _SECRETS.finditer(text):
+        if found.lastindex is None:
+            continue  # a shape that matched with nothing to mask (Terraform's placeholder)
         # The only group that took part: every other one is unset (-1, -1).
         start, end = found.span(found.lastindex)
         out.append(text[pos:start])
@@ -133,8 +137,8 @@ def redact_value(value: Any) -> Any:
 def may_hold_secrets(text: str) -> bool:
     """False only if `redact` would change nothing in `text` or in any line of it.
 
-    One linear search: whatever a line would match, the lines joined match too (the one
+    One linear pass: whatever a line would match, the lines joined match too (the one
     end-of-text anchor, after an access key id, is met as well by the newline that follows
     the line), so a batch of messages is tested at once.
     """
-    return _SECRETS.search(text) is not None
+    return any(found.lastindex is not None for found in _SECRETS.finditer(text))

@@ -93,8 +93,10 @@ class AwsSession:
             from aiobotocore.session import AioSession
             import botocore.exceptions
 
+            from warroom.aws.service_model import share_models
+
             try:
-                self._aio_session = AioSession(profile=self.options.profile)
+                self._aio_session = share_models(AioSession(profile=self.options.profile))
                 self._aio_session.get_scoped_config()  # surfaces ProfileNotFound now
             except botocore.exceptions.ProfileNotFound as exc:
                 raise UserError(explain(exc)) from exc

@@ -8,16 +8,14 @@ records (see `warroom.tui.feeds`).
 Protocol, over the child's stdin and stdout: frames of a 4-byte big-endian length and a
 pickle. The parent writes one frame, the `Config`; the child then writes messages:
 
-    ("batch", [row, ...])   records in timestamp order (`row` from `encode`)
-    ("ok",)                 the source works (the store's `source_ok`)
-    ("failed", text)        a failure in plain words (the store's `source_failed`)
-    ("stalled", text)       reading or matching has fallen behind (the store's `source_stalled`)
-    ("throttled", n)        the tail's throttled count so far
-    ("logs", text)          how the tail reads, in a few words (`describe`), when it changes
+    ("batch", [row, ...])   records in timestamp order (`row` from `encode`): a `Records` event
+    a source event          any other `warroom.incident.source_events` event, as it is
 
 The child exits when its stdin reaches EOF, so it cannot outlive the console however
-that ends (quit, Ctrl-C, crash, SIGKILL). The same `follow` loop runs in-process against
-an `IncidentStore` when no child is wanted.
+that ends (quit, Ctrl-C, crash, SIGKILL). The same `follow` loop runs in-process, posting
+its events straight into the console's inbox, when no child is wanted. Where a new tail
+starts reading after an old one ended (`resume_from`) and how often it retries and reports
+are decided here only.
 """
 
 from __future__ import annotations
@@ -29,11 +27,12 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from warroom.aws.session import AwsOptions, AwsSession, explain
+from warroom.incident import source_events as ev
 from warroom.incident.records import Record
 from warroom.playbook.matcher import Match, Matcher
 from warroom.playbook.model import Playbook
@@ -45,23 +44,13 @@ RETRY_EVERY = 10.0       # s before retrying a tail that failed outright
 STALL_AFTER = 10.0       # s behind before the source is shown as stalled
 STATS_EVERY = 1.0
 CHUNK = 2_000            # records per batch message: the reader decodes one at a time
+RESUME_OVERLAP_MS = 60_000  # a new tail re-reads this much before the last record seen
 HEADER = struct.Struct(">I")
+SOURCE = "log tail"
+
+Post = Callable[[ev.SourceEvent], None]
 
 Row = tuple[str, str, str, int, str, str, "int | None", "tuple[tuple[Any, ...], ...] | None"]
-
-
-class Sink(Protocol):
-    """Where `follow` puts what it reads: an IncidentStore, or the pipe to the console."""
-
-    stats: Any
-
-    def push(self, records: list[Record]) -> None: ...
-
-    def source_ok(self) -> None: ...
-
-    def source_failed(self, message: str) -> None: ...
-
-    def source_stalled(self, message: str) -> None: ...
 
 
 @dataclass
@@ -76,25 +65,43 @@ class Config:
     matcher: bool = True
     retry_every: float = RETRY_EVERY
     stats_every: float = STATS_EVERY
+    source: str = SOURCE     # the name its events carry
+
+
+def resume_from(since_ms: int | None, records: Sequence[Record]) -> int | None:
+    """Where a tail that replaces this one should start reading, having seen `records`:
+    a little before the newest, since events arrive out of order."""
+    if not records:
+        return since_ms
+    return max(since_ms or 0, max(r.timestamp for r in records) - RESUME_OVERLAP_MS)
+
+
+@dataclass(frozen=True)
+class Recognise:
+    """What a tail recognises: playbooks and the matcher engine. The console only says so;
+    the matcher is compiled where the lines are matched (the tail child)."""
+
+    playbooks: Sequence[Playbook]
+    engine: str = "auto"
+
+    def matcher(self) -> Matcher:
+        return Matcher(self.playbooks, self.engine)
 
 
 def config_for(options: AwsOptions, specs: Sequence[str], since_ms: int | None,
-               matcher: Matcher | None) -> Config:
-    playbooks: dict[str, Playbook] = {}
-    if matcher is not None:
-        for entry in matcher.entries:
-            playbooks.setdefault(entry.playbook.id, entry.playbook)
-    return Config(options, list(specs or ("",)), since_ms, list(playbooks.values()),
-                  matcher.engine if matcher is not None else "auto", matcher is not None)
+               recognise: Recognise | None, source: str = SOURCE) -> Config:
+    return Config(options, list(specs or ("",)), since_ms,
+                  list(recognise.playbooks) if recognise is not None else [],
+                  recognise.engine if recognise is not None else "auto", recognise is not None, source=source)
 
 
 # -- the loop (either side) ---------------------------------------------------------------
 
-async def follow(sink: Sink, aws: AwsSession | AwsOptions, matcher: Matcher | None,
+async def follow(post: Post, aws: AwsSession | AwsOptions, matcher: Matcher | None,
                  specs: Sequence[str] = ("",), since_ms: int | None = None,
                  retry_every: float = RETRY_EVERY, stats_every: float = STATS_EVERY,
-                 stall_after: float = STALL_AFTER) -> None:
-    """Follow the log groups; batches go to `sink.push`, pacing stats to `sink.stats`."""
+                 stall_after: float = STALL_AFTER, source: str = SOURCE) -> None:
+    """Follow the log groups, posting batches and the tail's state as `source`'s events."""
     from warroom.aws.logtail import LogTail, TailOptions
 
     options = aws.options if isinstance(aws, AwsSession) else aws
@@ -103,78 +110,88 @@ async def follow(sink: Sink, aws: AwsSession | AwsOptions, matcher: Matcher | No
         # FilterLogEvents budget takes a while, and live lines should not wait for it.
         tail = LogTail(options, specs or ("",), matcher, TailOptions(since_ms=since_ms, merge_since=False))
         # Expired credentials are waited out inside the tail: the status bar says so meanwhile.
-        tail.credentials.listen(lambda state: _tell_credentials(sink, state))
-        watcher = asyncio.create_task(_watch_tail(sink, tail, stats_every, stall_after))
+        tail.credentials.listen(lambda state: _tell_credentials(post, source, state))
+        watcher = asyncio.create_task(_watch_tail(post, source, tail, stats_every, stall_after))
         try:
             async for batch in tail.batches():
-                sink.push(batch)
                 if batch:
-                    sink.source_ok()
-                    since_ms = max(since_ms or 0, max(r.timestamp for r in batch) - 60_000)
+                    post(ev.Records(source, batch))
+                    since_ms = resume_from(since_ms, batch)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - shown, then the tail starts again
-            sink.source_failed(f"log tail: {explain(exc, options)}")
+            post(ev.Failed(source, f"log tail: {explain(exc, options)}"))
         finally:
             watcher.cancel()
             await tail.aclose()
         await asyncio.sleep(retry_every)
 
 
-def _tell_credentials(sink: Sink, state: CredentialState) -> None:
+def _tell_credentials(post: Post, source: str, state: CredentialState) -> None:
     """An expiry as the source's failure (the line says how to renew); renewed, working again."""
     if not state.expired:
-        sink.source_ok()
+        post(ev.Ok(source))
     elif not state.attempts:  # not again for each re-read that still failed
-        sink.source_failed(state.line)
+        post(ev.Failed(source, state.line))
 
 
-async def _watch_tail(sink: Sink, tail: Any, every: float, stall_after: float = STALL_AFTER) -> None:
-    """Turn the tail's pacing counters into throttled counts and a connection state: failing
-    once every attempt has failed for `every` seconds (Live Tail makes few calls, so a
-    share of failed calls says little), stalled while reading or matching is `stall_after`
-    seconds behind, working again at the first answer in time."""
+async def _watch_tail(post: Post, source: str, tail: Any, every: float,
+                      stall_after: float = STALL_AFTER) -> None:
+    """Turn the tail's pacing counters into throttled counts, its status and a connection
+    state: failing once every attempt has failed for `every` seconds (Live Tail makes few
+    calls, so a share of failed calls says little), stalled while reading or matching is
+    `stall_after` seconds behind, working again at the first answer in time. Counts and
+    status are posted when they change."""
     failing = False
     last_filter = 0
+    said: dict[type, object] = {}
+
+    def tell(event: ev.SourceEvent) -> None:
+        if said.get(type(event)) != event:
+            said[type(event)] = event
+            post(event)
+
     while True:
         began = time.monotonic()
         await asyncio.sleep(every)
         # Woken late: matching (on this loop) holds it up; or the tail's reads lag.
         behind = max(time.monotonic() - began - every, tail.behind())
         stats = tail.pacer.stats
-        sink.stats.throttled = stats.throttled
+        tell(ev.Throttled(source, stats.throttled))
         tail_stats = tail.stats()
-        sink.stats.logs = describe(tail_stats, (tail_stats.filter_calls - last_filter) / every,
-                                   tail.pacer.rates.get("FilterLogEvents", 5.0))
+        status, sampled = tail_status(source, tail_stats, (tail_stats.filter_calls - last_filter) / every,
+                                      tail.pacer.rates.get("FilterLogEvents", 5.0))
+        tell(sampled)
+        tell(status)
         last_filter = tail_stats.filter_calls
         since = stats.failing_since
         if tail.credentials.known_expired:
             continue  # said by the tail's credential listener, until they are renewed
         if since is not None and time.monotonic() - since >= every:
             failing = True
-            sink.source_failed(f"CloudWatch Logs calls are failing ({stats.errors} server errors, "
-                               f"{stats.reconnects} dropped connections so far); retrying")
+            post(ev.Failed(source, f"CloudWatch Logs calls are failing ({stats.errors} server errors, "
+                                   f"{stats.reconnects} dropped connections so far); retrying"))
         elif behind >= stall_after:
-            sink.source_stalled(f"log tail {behind:.0f} s behind: the lines shown are late")
+            post(ev.Stalled(source, f"log tail {behind:.0f} s behind: the lines shown are late"))
         elif since is None and (failing or stats.calls):
             failing = False
-            sink.source_ok()
+            post(ev.Ok(source))
+
+
+def tail_status(source: str, stats: Any, filter_rate: float, budget: float) -> tuple[ev.TailStatus, ev.Sampled]:
+    """The tail's `TailStats` as the events the status bar reads."""
+    status = ev.TailStatus(source, stats.live_sessions, stats.live_groups, bool(stats.live_refused),
+                           stats.insights_groups, round(filter_rate, 1), budget)
+    sampled = ev.Sampled(source, bool(stats.sampled), stats.live_events if stats.sampled else 0,
+                         stats.backfilling if stats.sampled else 0)
+    return status, sampled
 
 
 def describe(stats: Any, filter_rate: float, budget: float) -> str:
     """How the tail reads, for the status bar: `Live Tail 6×60 · Insights 50 · sampled:
     1,204 live, backfilling 3 · FilterLogEvents 0.8/1 per s`."""
-    parts = []
-    if stats.live_sessions:
-        parts.append(f"Live Tail {stats.live_sessions}×{stats.live_groups}")
-    elif stats.live_refused:
-        parts.append("Live Tail refused: polling")
-    if stats.insights_groups:
-        parts.append(f"Insights {stats.insights_groups}")
-    if stats.sampled:
-        parts.append(f"sampled: {stats.live_events:,} live, backfilling {stats.backfilling}")
-    parts.append(f"FilterLogEvents {filter_rate:.1f}/{budget:g} per s")
-    return " · ".join(parts)
+    status, sampled = tail_status(SOURCE, stats, filter_rate, budget)
+    return status.text(sampled)
 
 
 # -- wire format --------------------------------------------------------------------------
@@ -225,57 +242,31 @@ async def aread_frame(reader: asyncio.StreamReader) -> Any:
 
 # -- the child side -----------------------------------------------------------------------
 
-class _PipeStats:
-    def __init__(self, send: Any) -> None:
-        self._send = send
-        self._throttled = 0
-        self._logs = ""
-
-    @property
-    def logs(self) -> str:
-        return self._logs
-
-    @logs.setter
-    def logs(self, value: str) -> None:
-        if value != self._logs:
-            self._logs = value
-            self._send(("logs", value))
-
-    @property
-    def throttled(self) -> int:
-        return self._throttled
-
-    @throttled.setter
-    def throttled(self, value: int) -> None:
-        if value != self._throttled:
-            self._throttled = value
-            self._send(("throttled", value))
-
-
-class PipeSink:
-    """A Sink that writes the protocol's messages to a binary stream."""
+class PipePost:
+    """Posts events over a binary stream, the protocol's way: batches as rows, the rest as is."""
 
     def __init__(self, out: BinaryIO) -> None:
         self.out = out
-        self.stats = _PipeStats(self.send)
 
-    def send(self, message: tuple[Any, ...]) -> None:
+    def send(self, message: object) -> None:
         # A blocking write: when the console reads slowly the tail waits (nothing is lost).
         self.out.write(frame(message))
         self.out.flush()
 
-    def push(self, records: list[Record]) -> None:
-        for i in range(0, len(records), CHUNK):
-            self.send(("batch", encode(records[i:i + CHUNK])))
+    def __call__(self, event: ev.SourceEvent) -> None:
+        if isinstance(event, ev.Records):
+            records = event.records
+            for i in range(0, len(records), CHUNK):
+                self.send(("batch", encode(records[i:i + CHUNK])))
+        else:
+            self.send(event)
 
-    def source_ok(self) -> None:
-        self.send(("ok",))
 
-    def source_failed(self, message: str) -> None:
-        self.send(("failed", message))
-
-    def source_stalled(self, message: str) -> None:
-        self.send(("stalled", message))
+def receive(message: Any, source: str) -> ev.SourceEvent:
+    """A message the child wrote, as the event it stands for."""
+    if isinstance(message, tuple) and message and message[0] == "batch":
+        return ev.Records(source, decode(message[1]))
+    return message  # type: ignore[no-any-return] - the child only writes events otherwise
 
 
 def _watch_parent(stdin: BinaryIO) -> None:
@@ -296,16 +287,16 @@ def main() -> None:
     except EOFError:
         return
     threading.Thread(target=_watch_parent, args=(stdin,), daemon=True).start()
-    sink = PipeSink(out)
+    post = PipePost(out)
     try:
         matcher = Matcher(config.playbooks, config.engine) if config.matcher else None
-        asyncio.run(follow(sink, config.options, matcher, config.specs, config.since_ms,
-                           config.retry_every, config.stats_every))
+        asyncio.run(follow(post, config.options, matcher, config.specs, config.since_ms,
+                           config.retry_every, config.stats_every, source=config.source))
     except BrokenPipeError:
         pass
     except BaseException as exc:  # noqa: BLE001 - told to the console, which restarts us
         try:
-            sink.source_failed(f"log tail: {type(exc).__name__}: {exc}")
+            post(ev.Failed(config.source, f"log tail: {type(exc).__name__}: {exc}"))
         except OSError:
             pass
     finally:

@@ -9,8 +9,12 @@ from warroom.config import add_scope_options
 from warroom.errors import UserError
 
 if TYPE_CHECKING:
+    from warroom.aws.session import AwsSession
     from warroom.config import Settings
     from warroom.tui.app import ConsoleApp
+    from warroom.tui.source_thread import Feed
+    from warroom.tui.sources import Sources
+    from warroom.tui.statusbar import Target
 
 BUILT = True  # `warroom demo` opens the console instead of falling back to `tail`
 
@@ -34,28 +38,53 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from warroom import timespec
     from warroom.aws.session import AwsSession
-    from warroom.commands.common import catalog as load_catalog
-    from warroom.incident.store import IncidentStore
-    from warroom.playbook.matcher import Matcher
-    from warroom.tui.app import ConsoleApp, target_of
-    from warroom.tui.sources import Sources, identify
+    from warroom.tui.app import target_of
+    from warroom.tui.sources import identify
 
     settings: Settings = args.settings
-    since_ms = timespec.since_ms(getattr(args, "since", None) or "10m")
-    if getattr(args, "buffer", 100_000) < 100:
-        raise UserError("--buffer: keep at least 100 lines")
+    _check_buffer(args)
     # Fail before the screen is taken over: no credentials, no region, unreachable endpoint.
     identity = asyncio.run(identify(settings))
     session = AwsSession(settings.aws())
+    return run_app(build(args, settings, target_of(settings, identity, session), session))
+
+
+def build(args: argparse.Namespace, settings: Settings, target: Target, session: AwsSession | None,
+          startup: Feed | None = None) -> ConsoleApp:
+    """The console on `settings`. With `startup` (the demo's account), its sources wait for
+    that source's Ready, `session` comes then, and the playbooks are loaded after the first
+    frame rather than before it."""
+    from warroom.incident.store import IncidentStore
+    from warroom.tui.app import ConsoleApp
+
+    def sources() -> Sources:
+        return _sources(args)
+
+    store = IncidentStore(capacity=getattr(args, "buffer", 100_000))
+    made = None if startup is not None else sources()
+    if made is not None:
+        store.playbooks.update({p.id: p for p in made.catalog})
+    return ConsoleApp(store, target, session=session, fix_hook=_fix_hook(settings.audit_log),
+                      settings=settings, sources=made, startup=startup,
+                      load_sources=sources if made is None else None,
+                      read_only_flag=bool(getattr(args, "read_only", False)))
+
+
+def _sources(args: argparse.Namespace) -> Sources:
+    """The playbooks (each broken one reported on stderr) and `--group`/`--since`."""
+    from warroom import timespec
+    from warroom.commands.common import catalog as load_catalog
+    from warroom.tui.sources import Sources
+
     catalog = load_catalog(args)
-    store = IncidentStore(catalog, capacity=getattr(args, "buffer", 100_000))
-    sources = Sources(catalog, Matcher(catalog), tuple(getattr(args, "group", ()) or ()), since_ms)
-    app = ConsoleApp(store, target_of(settings, identity, session), session=session,
-                     fix_hook=_fix_hook(settings.audit_log), settings=settings, sources=sources,
-                     read_only_flag=bool(getattr(args, "read_only", False)))
-    return run_app(app)
+    since_ms = timespec.since_ms(getattr(args, "since", None) or "10m")
+    return Sources(catalog, tuple(getattr(args, "group", ()) or ()), since_ms)
+
+
+def _check_buffer(args: argparse.Namespace) -> None:
+    if getattr(args, "buffer", 100_000) < 100:
+        raise UserError("--buffer: keep at least 100 lines")
 
 
 def run_app(app: ConsoleApp) -> int:

@@ -8,11 +8,17 @@ import os
 import signal
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 from warroom.errors import UserError
 
+if TYPE_CHECKING:
+    from warroom.demo.launcher import DemoWorld
+    from warroom.tui.app import ConsoleApp
+
 MAX_RATE = 5000.0
 MAX_LATENCY_MS = 60_000
+UNSTARTED = "http://127.0.0.1:9"  # the discard port: refused, never a real AWS endpoint
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -58,16 +64,51 @@ def run(args: argparse.Namespace) -> int:
         os.environ.pop(key, None)
     # SIGTERM should unwind like Ctrl-C so the children are stopped in order.
     signal.signal(signal.SIGTERM, _interrupt)
-    with DemoWorld(seed=args.seed, rate=rate, bare=bare, latency_ms=latency,
-                   quotas=not getattr(args, "no_quotas", False)) as demo:
+    demo = DemoWorld(seed=args.seed, rate=rate, bare=bare, latency_ms=latency,
+                     quotas=not getattr(args, "no_quotas", False))
+    args.region = "us-east-1"
+    args.demo_world = True  # its playbooks may offer the world's names as defaults
+    from warroom.commands import console
+
+    if not args.serve and getattr(console, "BUILT", False):
+        demo.spawn_server()  # it boots while the console starts
+        try:
+            return _console(args, demo)
+        finally:
+            demo.stop()
+    with demo:
         if args.serve:
             return _serve(demo.endpoint)
         args.endpoint_url = demo.endpoint
-        args.region = "us-east-1"
         args.settings = dataclasses.replace(args.settings, profile=None, regions=(args.region,),
                                             endpoint_url=demo.endpoint)
-        args.demo_world = True  # its playbooks may offer the world's names as defaults
         return _front_end(args, demo.world.log_groups if demo.world else [])
+
+
+def _console(args: argparse.Namespace, demo: DemoWorld) -> int:
+    from warroom.commands import console
+
+    return console.run_app(demo_console(args, demo))
+
+
+def demo_console(args: argparse.Namespace, demo: DemoWorld) -> ConsoleApp:
+    """The console at once, its status bar saying the account is starting; its sources start
+    on the account when `demo.bring_up` says it is up. Quitting stops the world, however far
+    its start-up got."""
+    from warroom.commands import console
+    from warroom.demo.launcher import SOURCE, STARTING
+    from warroom.demo.world import ACCOUNT
+    from warroom.tui.source_thread import Feed
+    from warroom.tui.statusbar import Target
+
+    for name, default in (("group", []), ("prefix", []), ("since", "10m"), ("buffer", 100_000)):
+        if not hasattr(args, name):
+            setattr(args, name, default)
+    # Until the account answers, nothing may reach a real endpoint: this one refuses at once.
+    settings = dataclasses.replace(args.settings, profile=None, regions=(args.region,),
+                                   endpoint_url=UNSTARTED)
+    target = Target(region=args.region, account=ACCOUNT, read_only=settings.read_only)
+    return console.build(args, settings, target, None, Feed(SOURCE, demo.bring_up, STARTING))
 
 
 def _require_demo_extra() -> None:
@@ -102,13 +143,7 @@ def _serve(endpoint: str) -> int:
 
 
 def _front_end(args: argparse.Namespace, groups: list[str]) -> int:
-    from warroom.commands import console
-
-    if getattr(console, "BUILT", False):
-        for name, default in (("group", []), ("prefix", []), ("since", "10m"), ("buffer", 100_000)):
-            if not hasattr(args, name):
-                setattr(args, name, default)
-        return int(console.run(args) or 0)
+    """`warroom tail` on the world, where the console is not built."""
     from warroom.commands import tail
 
     for name, default in (("groups", groups), ("json", False), ("since", "10m"), ("filter_pattern", None),

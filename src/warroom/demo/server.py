@@ -33,8 +33,10 @@ OFFLINE_ENV = {
 class MotoServer:
     """A running moto server in a child process; use as a context manager."""
 
-    def __init__(self, port: int = 0, quotas: bool = False, latency_ms: float = 0.0) -> None:
+    def __init__(self, port: int = 0, quotas: bool = False, latency_ms: float = 0.0,
+                 warm: bool = False) -> None:
         self.requested_port = port
+        self.warm = warm              # answer only once the demo world's services are built
         self.quotas = quotas          # CloudWatch Logs' per-account quotas (see quotas.py)
         self.latency_ms = latency_ms  # added to every AWS call
         self.process: subprocess.Popen[str] | None = None
@@ -45,14 +47,23 @@ class MotoServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> MotoServer:
+        return self.spawn().wait_ready()
+
+    def spawn(self) -> MotoServer:
+        """Start the child without waiting for it (`wait_ready` does): it boots meanwhile."""
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "warroom.demo.server", "--port", str(self.requested_port),
-             "--latency", str(self.latency_ms), *([] if self.quotas else ["--no-quotas"])],
+             "--latency", str(self.latency_ms), *([] if self.quotas else ["--no-quotas"]),
+             *(["--warm"] if self.warm else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, env=env, start_new_session=True,
         )
-        assert self.process.stdout is not None
+        return self
+
+    def wait_ready(self) -> MotoServer:
+        """Block until the child answers with its port."""
+        assert self.process is not None and self.process.stdout is not None
         line = self.process.stdout.readline().strip()
         if not line.startswith(READY_PREFIX):
             self.stop()
@@ -126,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--no-quotas", action="store_true")
     parser.add_argument("--latency", type=float, default=0.0, metavar="MS")
+    parser.add_argument("--warm", action="store_true")
     args = parser.parse_args(argv)
 
     from moto.moto_server.werkzeug_app import (
@@ -146,11 +158,16 @@ def main(argv: list[str] | None = None) -> None:
     # trail records what the emulation and moto served, not what a fault refused.
     # Quotas and latency are the account's own behaviour, under any injected fault.
     quotas = QuotaConfig(enabled=not args.no_quotas, latency_ms=args.latency)
+    dispatcher = DomainDispatcherApplication(create_backend_app)
     app = FaultInjector(AccountQuotas(CloudTrailRecorder(LiveTail(Insights(WorldControl(
-        DomainDispatcherApplication(create_backend_app))))), quotas))
+        dispatcher)))), quotas))
     server = make_server("127.0.0.1", args.port, app, threaded=True,
                          request_handler=MotoRequestHandler)
     threading.Thread(target=_watch_parent, daemon=True).start()
+    if args.warm:  # after the watch: a parent that goes away meanwhile still ends this
+        from warroom.demo.warmup import warm
+
+        warm(dispatcher, create_backend_app)
     print(f"{READY_PREFIX}{server.server_port}", flush=True)
     server.serve_forever()
 

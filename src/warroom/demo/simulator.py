@@ -563,13 +563,18 @@ def _watch_parent(stop: threading.Event) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Child-process entry: simulate the world at ENDPOINT until stdin closes."""
     parser = argparse.ArgumentParser(description="warroom demo simulator (internal)")
-    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--endpoint", required=True,
+                        help="the offline account's URL, or - to read it from stdin's first line "
+                             "(the process is then started while the account is still seeded)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rate", type=float, default=20.0)
     args = parser.parse_args(argv)
+    endpoint = sys.stdin.readline().strip() if args.endpoint == "-" else args.endpoint
+    if not endpoint:
+        return  # the parent went away before the account was up
     stop = threading.Event()
     threading.Thread(target=_watch_parent, args=(stop,), daemon=True).start()
-    sim = Simulator(args.endpoint, seed=args.seed, rate=args.rate)
+    sim = Simulator(endpoint, seed=args.seed, rate=args.rate)
     print("ready", flush=True)
     sim.run(stop)
     import os

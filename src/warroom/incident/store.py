@@ -1,7 +1,8 @@
 """The incident store: a bounded ring of records, symptom counts and aggregated findings.
 
-Sources only append to `pending` (a deque, cheap and safe to call from the event loop);
-the front end drains it in batches on a timer, so a burst of events costs one update.
+Sources never write here: they post events (`source_events`) into an inbox that the front
+end drains on its UI thread and hands to `apply`, so the store has one writer. Records wait
+in `pending` until `drain` moves them into the ring in batches, so a burst costs one update.
 Everything here is plain Python: the console, the bench and the tests share it.
 """
 
@@ -12,6 +13,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from warroom.incident import source_events as ev
 from warroom.incident.attribution import named_resource, record_captures
 from warroom.incident.records import Finding, Record, Resource
 from warroom.playbook.model import SEVERITIES, Playbook
@@ -84,9 +86,33 @@ class ActiveFinding:
         return (self.playbook, self.resource)
 
 
+# From worst to best: the state the status bar shows first when sources disagree.
+SEVERITY_OF_STATE = ("failing", "stalled", "starting", "connecting", "recovered", "ok")
+RECOVERED_FOR = 10.0  # s a source is shown as recovered before it is simply ok
+
+
+@dataclass
+class SourceState:
+    """What one source last said about itself."""
+
+    name: str
+    connection: str = "connecting"  # one of SEVERITY_OF_STATE
+    message: str = ""
+    changed_at: float = 0.0
+    errors: int = 0
+    throttled: int = 0
+    status: ev.TailStatus | None = None
+    sampled: ev.Sampled | None = None
+
+    @property
+    def reads(self) -> str:
+        """How the source reads, for the status bar ("" for sources that are not tails)."""
+        return self.status.text(self.sampled) if self.status is not None else ""
+
+
 @dataclass
 class SourceStats:
-    """What the sources report about themselves, shown in the status bar."""
+    """Every source's state in one, as the status bar shows it (`IncidentStore.sources` has each)."""
 
     throttled: int = 0
     errors: int = 0
@@ -95,6 +121,7 @@ class SourceStats:
     message: str = ""              # the last failure, in plain words
     changed_at: float = 0.0
     logs: str = ""                 # how the log tail reads: Live Tail, sampled, FilterLogEvents share
+    failing: str = ""              # the source whose state `connection` shows, when not ok
 
 
 class IncidentStore:
@@ -115,6 +142,8 @@ class IncidentStore:
         self.findings: dict[tuple[str, str], ActiveFinding] = {}
         self.alarms: dict[str, str] = {}                 # alarm name -> state
         self.stats = SourceStats()
+        self.sources: dict[str, SourceState] = {}
+        self.address = ""            # where the last Ready source serves (the demo's account)
         self.received = 0            # records drained into the ring, ever
         self.version = 0             # bumps when findings or resources change
         self.warnings: list[str] = []
@@ -262,8 +291,15 @@ class IncidentStore:
         return out
 
     def tick(self) -> float:
-        """Update the events/s figure; call about once a second."""
+        """Update the events/s figure, and a source recovered a while ago is simply ok again
+        (a check says something once a minute); call about once a second."""
         now = self.clock()
+        settled = [s for s in self.sources.values()
+                   if s.connection == "recovered" and now - s.changed_at > RECOVERED_FOR]
+        for source in settled:
+            source.connection = "ok"
+        if settled:
+            self._summarise()
         then, count = self._rate_mark
         if now > then:
             self.rate = (self.received - count) / (now - then)
@@ -274,28 +310,80 @@ class IncidentStore:
     def dropped(self) -> int:
         return self.ring.dropped
 
-    # -- connection state -------------------------------------------------------------
+    # -- what the sources say (the one writer: the UI thread's drain) -----------------
 
-    def source_ok(self) -> None:
-        if self.stats.connection in ("failing", "stalled", "connecting"):
-            self.stats.connection = "ok" if self.stats.connection == "connecting" else "recovered"
-            self.stats.changed_at = self.clock()
-        elif self.stats.connection == "recovered" and self.clock() - self.stats.changed_at > 10:
-            self.stats.connection = "ok"
+    def apply(self, event: ev.SourceEvent) -> None:
+        """Apply one source event; only the front end's drain calls this."""
+        source = self.sources.get(event.source)
+        if source is None:
+            source = self.sources[event.source] = SourceState(event.source, changed_at=self.clock())
+        if isinstance(event, ev.Records):
+            self.push(event.records)
+            if not event.records:
+                return
+            self._state(event.source, "ok")
+        elif isinstance(event, ev.Ok):
+            self._state(event.source, "ok")
+        elif isinstance(event, ev.Failed):
+            source.errors += 1
+            self._state(event.source, "failing", event.message)
+        elif isinstance(event, ev.Stalled):
+            self._state(event.source, "stalled", event.message)
+        elif isinstance(event, ev.Starting):
+            self._state(event.source, "starting", event.message)
+        elif isinstance(event, ev.Ready):
+            self.address = event.address or self.address
+            self._state(event.source, "ok")
+        elif isinstance(event, ev.Throttled):
+            source.throttled = event.count
+        elif isinstance(event, ev.Sampled):
+            source.sampled = event
+        elif isinstance(event, ev.TailStatus):
+            source.status = event
+        elif isinstance(event, ev.CheckResult):
+            self.set_resources(event.resources)
+            self.set_check_findings(event.findings)
+            self.warnings = list(event.warnings)
+            self.push(event.records)
+            self._state(event.source, "ok")
+        self._summarise()
 
-    def source_stalled(self, message: str) -> None:
-        """Reading or matching has fallen behind: what is shown is late, not healthy."""
-        if self.stats.connection != "stalled":
-            self.stats.changed_at = self.clock()
-        self.stats.connection = "stalled"
-        self.stats.message = message
+    def forget_source(self, name: str) -> None:
+        """A source that was stopped (`:region`, `:scope`): its state no longer counts."""
+        if self.sources.pop(name, None) is not None:
+            self._summarise()
 
-    def source_failed(self, message: str) -> None:
-        if self.stats.connection != "failing" or self.stats.message != message:
-            self.stats.changed_at = self.clock()
-        self.stats.connection = "failing"
-        self.stats.message = message
-        self.stats.errors += 1
+    def _state(self, name: str, connection: str, message: str = "") -> None:
+        source = self.sources.get(name)
+        if source is None:
+            source = self.sources[name] = SourceState(name, changed_at=self.clock())
+        now = self.clock()
+        if connection == "ok":
+            if source.connection in ("failing", "stalled"):
+                source.connection, source.changed_at = "recovered", now
+            elif source.connection in ("connecting", "starting"):
+                source.connection, source.changed_at = "ok", now
+            elif source.connection == "recovered" and now - source.changed_at > RECOVERED_FOR:
+                source.connection = "ok"
+            return
+        if source.connection != connection or source.message != message:
+            source.changed_at = now
+        source.connection, source.message = connection, message
+
+    def _summarise(self) -> None:
+        """`stats` from every source: the worst state with its message, throttles summed."""
+        if not self.sources:
+            return
+        rank = {state: i for i, state in enumerate(SEVERITY_OF_STATE)}
+        worst = min(self.sources.values(), key=lambda s: rank.get(s.connection, 0))
+        stats = self.stats
+        if stats.connection != worst.connection:
+            stats.changed_at = worst.changed_at
+        stats.connection, stats.message, stats.failing = worst.connection, worst.message, worst.name
+        stats.errors = sum(s.errors for s in self.sources.values())
+        stats.throttled = sum(s.throttled for s in self.sources.values())
+        reads = [(s.name, s.reads) for s in self.sources.values() if s.reads]
+        stats.logs = reads[0][1] if len(reads) == 1 else " · ".join(f"{n}: {r}" for n, r in reads)
 
 
 def short_group(group: str) -> str:

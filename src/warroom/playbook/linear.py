@@ -94,6 +94,16 @@ class Regex:
             return object.__getattribute__(self, name)
         raise AttributeError(name)
 
+    def release(self) -> None:
+        """Drop the compiled program and the caches searching grew; the next use compiles again."""
+        # A catalog holds hundreds of patterns, checked against their examples when loaded
+        # (tens of KB of RE2 state each); most of them a given process never runs.
+        for name in ("_match", "groupindex"):
+            try:
+                delattr(self, name)
+            except AttributeError:
+                pass
+
     def __repr__(self) -> str:
         return f"Regex({self.pattern!r})"
 

@@ -200,6 +200,9 @@ class _Builder:
                                   "example does not match the pattern" if not regex.search(example)
                                   else "example is vetoed by unless/compare")
         self.defined.update(regex.groupindex)
+        regex.release()  # checked: compiled again when a line first reaches it
+        if unless is not None:
+            unless.release()
         return symptom
 
     def linear(self, spec: Mapping, key: str, pattern: str, ignore_case: bool = False) -> Regex | None:

@@ -1,10 +1,15 @@
-"""The console application: timers that move data from the store to the screen."""
+"""The console application: timers that move data from the sources to the store and the screen.
+
+Sources run on threads of their own and post events into `inbox`; `drain`, on the UI
+thread, is the only place they reach the store.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from textual import events
@@ -12,11 +17,13 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 
+from warroom.incident import source_events as ev
 from warroom.incident.store import IncidentStore
 from warroom.playbook.catalog import data_dir
 from warroom.tui.main_screen import MainScreen
 from warroom.tui.messages import FixRequested
 from warroom.tui.palette import ConsoleCommands
+from warroom.tui.source_thread import Feed, run_on_thread
 from warroom.tui.statusbar import Target
 
 if TYPE_CHECKING:
@@ -27,16 +34,15 @@ if TYPE_CHECKING:
     from warroom.config import Settings
     from warroom.tui.sources import Sources
 
-Feed = Callable[[IncidentStore], Awaitable[None]]
 FixHook = Callable[["ConsoleApp", FixRequested], None]
 
 DRAIN_INTERVAL = 0.1   # s: batches of records reach the logs pane 10 times a second
 TICK_INTERVAL = 1.0    # s: counters, health, findings, sparklines
 DRAIN_LIMIT = 50_000   # records moved per drain, so one burst cannot stall the UI
 GC_YOUNG = 10_000       # allocations between young collections (Python's default: 700)
-FULL_GC_EVERY = 60.0    # s at least between the full garbage collections the live console runs,
+FULL_GC_EVERY = 10.0    # s at least between the full garbage collections the live console runs,
 FULL_GC_IDLE = 2.0      # when no key has been pressed for this long,
-FULL_GC_LATEST = 300.0  # or after this long in any case
+FULL_GC_LATEST = 20.0   # or after this long in any case: Textual's cyclic garbage grows ~0.5 MB/s
 
 
 class ConsoleApp(App[None]):
@@ -51,17 +57,24 @@ class ConsoleApp(App[None]):
                  session: AwsSession | None = None, feeds: Sequence[Feed] = (),
                  fix_hook: FixHook | None = None, timers: bool = True,
                  settings: Settings | None = None, sources: Sources | None = None,
-                 read_only_flag: bool = False) -> None:
+                 read_only_flag: bool = False, startup: Feed | None = None,
+                 load_sources: Callable[[], Sources] | None = None) -> None:
         super().__init__()
         self.store = store
+        self.inbox = ev.Inbox()  # every source posts here; `drain` applies it to the store
         self.target = target
         self.session = session
         self.feeds = list(feeds)
         # With `sources`, the feeds follow `settings`: `:scope`, `:region` and `:profile` change them.
         self.settings = settings
         self.sources = sources
+        # A source that brings the account up first (the demo's): `sources` start at its Ready.
+        self.startup = startup
+        # `sources` made after the first frame (the playbooks take a moment to load).
+        self.load_sources = load_sources
+        self._ready_at: str | None = None  # the startup's address, while `sources` are not made yet
         self.read_only_flag = read_only_flag
-        self._sourced: dict[str, Worker[None]] = {}
+        self._sourced: dict[str, tuple[str, Worker[None]]] = {}
         self._regional: dict[str, AwsSession] = {}  # sessions for the other regions' resources
         self.fix_hook = fix_hook
         self.timers = timers
@@ -79,9 +92,15 @@ class ConsoleApp(App[None]):
             self.set_interval(TICK_INTERVAL, self.tick)
         for feed in self.feeds:
             self.run_worker(self._run_feed(feed), group="feeds", exit_on_error=False)
-        if self.sources is not None and self.settings is not None:
+        if self.startup is not None:
+            if self.startup.starting:
+                self.store.apply(ev.Starting(self.startup.name, self.startup.starting))
+            self.run_worker(self._run_feed(self.startup), group="feeds", exit_on_error=False)
+        elif self.sources is not None and self.settings is not None:
             self._start_sources(self.sources.feeds(self.settings))
-        if (self.feeds or self.sources) and self.timers:
+        if self.load_sources is not None:
+            self.call_after_refresh(self._make_sources)
+        if (self.feeds or self.sources or self.load_sources) and self.timers:
             self.call_after_refresh(self._schedule_gc)
         self.call_after_refresh(self.pump)
 
@@ -93,8 +112,10 @@ class ConsoleApp(App[None]):
         Python starts one every few seconds (records pour into the oldest generation),
         each a frozen screen. So: the objects that live as long as the console (modules,
         styles, playbooks) are frozen out of collections; the full ones run from `tick`,
-        at most once a minute and when the keyboard has been quiet for a moment (every
-        five minutes regardless); and young collections run every GC_YOUNG allocations
+        at most every ten seconds and when the keyboard has been quiet for a moment (every
+        twenty seconds regardless: ~80 ms with the ring full since records got compact, and the
+        cyclic garbage Textual's strip caches make would otherwise grow the heap by tens
+        of MB between collections); and young collections run every GC_YOUNG allocations
         rather than 700, so that the strips a frame renders (Textual's caches make them
         reference cycles) are collected young instead of piling up for the full one.
         """
@@ -110,10 +131,13 @@ class ConsoleApp(App[None]):
     def _start_sources(self, feeds: dict[str, Feed]) -> None:
         """Stop the sources not in `feeds`, start those not running; the others keep going."""
         for key in self._sourced.keys() - feeds.keys():
-            self._sourced.pop(key).cancel()
+            name, worker = self._sourced.pop(key)
+            worker.cancel()
+            self.store.forget_source(name)
         for key, feed in feeds.items():
             if key not in self._sourced:
-                self._sourced[key] = self.run_worker(self._run_feed(feed), group="feeds", exit_on_error=False)
+                self._sourced[key] = (feed.name, self.run_worker(self._run_feed(feed), group="feeds",
+                                                                 exit_on_error=False))
 
     async def switch(self, settings: Settings, change: str) -> None:
         """Go on with new settings (`:scope`, `:region`, `:profile`): the buffers stay, the
@@ -124,7 +148,9 @@ class ConsoleApp(App[None]):
         from warroom.errors import UserError
         from warroom.tui.sources import identify
 
-        assert self.sources is not None
+        if self.sources is None or (self.startup is not None and not self._sourced):
+            self.notify(f"{change}: not yet: the console's sources have not started", timeout=5)
+            return
         try:
             identity = await identify(settings)
         except UserError as exc:
@@ -160,16 +186,50 @@ class ConsoleApp(App[None]):
     async def _run_feed(self, feed: Feed) -> None:
         from warroom.aws.session import explain
 
-        try:
-            await feed(self.store)
-        except Exception as exc:  # noqa: BLE001 - shown in the status bar, the UI keeps going
-            self.store.source_failed(explain(exc, self.session.options if self.session else None))
+        await run_on_thread(feed, self.inbox.post,
+                            lambda exc: explain(exc, self.session.options if self.session else None))
+
+    def _make_sources(self) -> None:
+        """`load_sources`, once the first frame is up; the store learns their playbooks."""
+        assert self.load_sources is not None
+        self.sources = self.load_sources()
+        self.store.playbooks.update({p.id: p for p in self.sources.catalog})
+        self.main.tick()
+        if self._ready_at is not None:
+            self._account_ready(self._ready_at)
+
+    def _account_ready(self, address: str) -> None:
+        """The startup source's account answers at `address`: the sources start on it."""
+        from warroom.aws.session import AwsSession
+
+        if self.sources is None:
+            self._ready_at = address  # they start once made
+            return
+        self._ready_at = None
+        if self.settings is None:
+            return
+        self.settings = dataclasses.replace(self.settings, endpoint_url=address or self.settings.endpoint_url)
+        old, self.session = self.session, AwsSession(self.settings.aws())
+        self.target = dataclasses.replace(self.target, endpoint=self.settings.endpoint_url or "")
+        self.main.switch(self.target, self.session)
+        self._start_sources(self.sources.feeds(self.settings))
+        if old is not None:
+            self.run_worker(old.aclose(), group="close")
 
     def drain(self) -> None:
-        """Move queued records into the ring and show them (10 Hz)."""
+        """Apply what the sources posted; move queued records into the ring and show them (10 Hz)."""
+        stats = self.store.stats
+        shown = (stats.connection, stats.message, len(self.store.findings))
+        for event in self.inbox.take():
+            self.store.apply(event)
+            if isinstance(event, ev.Ready) and self.startup is not None and event.source == self.startup.name:
+                self._account_ready(event.address)
         seqs = self.store.drain(DRAIN_LIMIT)
         if seqs or self.store.ring.first:
             self.main.ingest(seqs)
+        if shown != (stats.connection, stats.message, len(self.store.findings)) and self.main.is_mounted:
+            # A source's new state or a new finding: shown now, not at the next tick.
+            self.main.tick()
 
     def tick(self) -> None:
         self.store.tick()

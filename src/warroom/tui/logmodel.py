@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
@@ -88,7 +89,8 @@ class LogModel:
         self.filter_text = ""
         self.request = ""                            # R: one request's lines, in time order
         self.window = 0                              # index into WINDOWS
-        self._index: list[int] | None = None         # None: the whole ring, unfiltered
+        # Sequence numbers as machine integers: 8 bytes a line shown, not an int object each.
+        self._index: array[int] | None = None        # None: the whole ring, unfiltered
         self._start = 0                              # live part of _index begins here
         self._built_for: tuple[frozenset[str] | None, int] = (None, 0)  # groups, window of _index
         self._todo: Sequence[int] = ()               # not yet examined (ascending, all below _index)
@@ -124,7 +126,7 @@ class LogModel:
             # A line (or group) holding the longer text holds the shorter one: the lines
             # shown (and those not yet looked at) are the only ones to look at.
             assert self._index is not None
-            self._keep([*self._todo, *self._index[self._start:]])
+            self._keep(_seqs(self._todo, self._index[self._start:]))
         else:
             self.rebuild()
 
@@ -188,7 +190,7 @@ class LogModel:
 
     def _keep(self, seqs: Sequence[int]) -> None:
         """The view becomes those of `seqs` (ascending) the filters accept, the newest first."""
-        self._index = []
+        self._index = _seqs()
         self._start = 0
         self._todo = seqs
         self._ring_first = self.ring.first
@@ -222,12 +224,12 @@ class LogModel:
             if deadline is not None and time.perf_counter() >= deadline:
                 break
         self._todo = todo[:end] if end and todo[end - 1] >= first else ()
-        new = [s for chunk in reversed(found) for s in chunk]
+        new = _seqs(*reversed(found))
         self._index[self._start:self._start] = new
         if self.request:
             # Groups arrive in batches of their own: a request's lines are put in time order.
-            self._index[self._start:] = sorted(self._index[self._start:],
-                                               key=lambda s: (ring[s].timestamp, s))
+            self._index[self._start:] = _seqs(sorted(self._index[self._start:],
+                                                     key=lambda s: (ring[s].timestamp, s)))
         return len(new)
 
     # -- updates ----------------------------------------------------------------------
@@ -256,7 +258,8 @@ class LogModel:
             return max(0, gone)
         if self.request:  # ordered by time: what the ring dropped can be anywhere in the index
             before = len(self._index)
-            self._index = [s for s in self._index if s >= self.ring.first]
+            first = self.ring.first
+            self._index = _seqs(s for s in self._index if s >= first)
             self._ring_first = self.ring.first
             return before - len(self._index)
         index, start = self._index, self._start
@@ -311,3 +314,11 @@ class LogModel:
                 return i
             i += step
         return None
+
+
+def _seqs(*parts: Iterable[int]) -> array[int]:
+    """Sequence numbers, in the order given, as one array."""
+    out = array("q")
+    for part in parts:
+        out.extend(part)
+    return out

@@ -3,27 +3,25 @@ check over every region, within the scope.
 
 `:scope`, `:region` and `:profile` make new settings; each source is keyed by its
 arguments, so only the sources whose arguments changed are stopped and started again.
+Each source runs on a thread of its own and only posts events (`source_thread`).
 No Textual here, as in `feeds`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from warroom.aws.discovery import discover
+from warroom.aws.tail_worker import Recognise
 from warroom.aws.health import preflight
 from warroom.aws.scope import Scope
 from warroom.aws.session import AwsOptions, AwsSession
 from warroom.config import Settings
 from warroom.errors import UserError
-from warroom.incident.store import IncidentStore
 from warroom.playbook.catalog import Catalog
-from warroom.playbook.matcher import Matcher
-from warroom.tui.feeds import CHECK_EVERY, check_feed, in_thread, tail_feed
-
-Feed = Callable[[IncidentStore], Awaitable[None]]
+from warroom.tui.feeds import CHECK, CHECK_EVERY, check_feed, tail_feed
+from warroom.tui.source_thread import Feed, Post
 
 
 @dataclass(frozen=True)
@@ -31,35 +29,38 @@ class Sources:
     """What the sources need besides the settings: the playbooks, `--group`, `--since`."""
 
     catalog: Catalog
-    matcher: Matcher
     groups: tuple[str, ...] = ()     # log groups to follow; default: the scope's prefixes, else all
     since_ms: int | None = None
     check_every: float = CHECK_EVERY
+    engine: str = "auto"             # the tail's matcher engine
 
     def feeds(self, settings: Settings) -> dict[str, Feed]:
         """Each source under a key that changes exactly when its arguments do."""
         specs = self.groups or settings.scope.prefixes or ("",)
         scope = settings.scope if settings.scope.by_membership and not self.groups else None
-        out: dict[str, Feed] = {f"tail {options} {specs} {scope!r}": in_thread(
-            self._tail(options, specs, scope), f"warroom-tail-{options.region}")
-            for options in settings.regional()}
-        out[f"check {settings.regional()} {settings.scope!r}"] = self._check(settings)
+        regional = settings.regional()
+        out: dict[str, Feed] = {
+            f"tail {options} {specs} {scope!r}": self._tail(
+                options, specs, scope, f"log tail {options.region}" if len(regional) > 1 else "log tail")
+            for options in regional}
+        out[f"check {regional} {settings.scope!r}"] = self._check(settings)
         return out
 
-    def _tail(self, options: AwsOptions, specs: tuple[str, ...], scope: Scope | None) -> Feed:
-        async def tail(store: IncidentStore) -> None:
+    def _tail(self, options: AwsOptions, specs: tuple[str, ...], scope: Scope | None, name: str) -> Feed:
+        async def tail(post: Post) -> None:
             async with AwsSession(options) as session:
                 names = specs if scope is None else await scope_log_groups(session, scope)
                 if names:
-                    await tail_feed(store, session, self.matcher, names, self.since_ms)
-        return tail
+                    await tail_feed(post, session, Recognise(tuple(self.catalog), self.engine), names,
+                                    self.since_ms, source=name)
+        return Feed(name, tail)
 
     def _check(self, settings: Settings) -> Feed:
-        async def check(store: IncidentStore) -> None:
+        async def check(post: Post) -> None:
             async with AwsSession(settings.aws()) as session:
-                await check_feed(store, session, self.catalog, every=self.check_every,
-                                 scope=settings.scope, regions=settings.regional())
-        return check
+                await check_feed(post, session, self.catalog, every=self.check_every,
+                                 scope=settings.scope, regions=settings.regional(), source=CHECK)
+        return Feed(CHECK, check)
 
 
 async def scope_log_groups(session: AwsSession, scope: Scope) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""The status bar: where the console is connected and how the sources are doing."""
+"""The status bar: where the console is connected and how each source is doing."""
 
 from __future__ import annotations
 
@@ -41,11 +41,11 @@ class StatusBar(Static):
         narrow = self.size.width and self.size.width < 100
         marks = {"ok": ("● ", "ok"), "recovered": ("● recovered ", "ok"),
                  "connecting": ("◌ connecting ", "warn"), "failing": ("✗ ", "bad"),
-                 "stalled": ("◐ stalled ", "warn")}
+                 "stalled": ("◐ stalled ", "warn"), "starting": ("◌ ", "warn")}
         mark, kind = marks.get(s.connection, ("? ", "warn"))
         t.append(mark, style(kind))
-        if s.connection in ("failing", "stalled"):
-            t.append(plain(s.message)[:200] + " · ", style(kind))
+        if s.connection in ("failing", "stalled", "starting"):
+            t.append(self._said(s.failing, s.message) + " · ", style(kind))
         tg = self.target
         parts = [plain(tg.profile)] if tg.profile else []
         parts.append(plain(tg.region) or "no region")
@@ -68,3 +68,13 @@ class StatusBar(Static):
         if tg.read_only:
             t.append(" · read-only", style("warn"))
         self.update(t)
+
+    def _said(self, source: str, message: str) -> str:
+        """A source's message, naming the source when the message does not, and how many
+        other sources are failing too."""
+        text = plain(message)[:200]
+        if source and not text.startswith(source):
+            text = f"{plain(source)}: {text}"
+        others = sum(1 for name, state in self.store.sources.items()
+                     if name != source and state.connection == "failing")
+        return text + (f" (and {others} more failing)" if others else "")
