@@ -62,6 +62,31 @@ def test_an_api_and_its_access_log_group_are_one_finding() -> None:
         ("bos-dev-http-api", 2, sample.BASE_MS + 1, sample.BASE_MS + 9)]
 
 
+def test_log_findings_from_before_the_resources_were_read_go_to_their_owner() -> None:
+    """The tail is quicker than the first check: an access-log symptom seen before the API and
+    its routes are known is the function's finding once they are, not a second row."""
+    matcher = Matcher(catalog())
+    store = IncidentStore(catalog())
+    group = "/aws/apigateway/bos-dev-http-api"
+    msg = ('{"routeKey":"GET /agents","status":"502","integrationErrorMessage":"The Lambda function '
+           'returned the following error: Runtime exited with error: signal: killed"}')
+    matches = matcher.match(msg, group)
+    assert matches and matches[0].playbook == "lambda-out-of-memory"
+    store.push([Record("logs", group, "dev", sample.BASE_MS + i, str(i), msg, matches=matches) for i in (1, 2)])
+    store.drain()
+    assert [(f.resource, f.count) for f in store.active_findings()] == [("bos-dev-http-api", 2)]
+    api = Resource("api", "bos-dev-http-api", service="apigateway", log_group=group,
+                   attributes={"Routes": {"GET /agents": "bos-dev-api-handler"}})
+    handler = Resource("function", "bos-dev-api-handler", service="lambda",
+                       log_group="/aws/lambda/bos-dev-api-handler")
+    store.set_resources([api, handler])
+    store.push([Record("logs", group, "dev", sample.BASE_MS + 3, "3", msg, matches=matches)])
+    store.drain()
+    rows = [(f.resource, f.count, f.first, f.last) for f in store.active_findings()]
+    assert rows == [("bos-dev-api-handler", 3, sample.BASE_MS + 1, sample.BASE_MS + 3)]
+    assert store.active_findings()[0].captures["function"] == "bos-dev-api-handler"
+
+
 def test_check_findings_replace_the_previous_check() -> None:
     store = IncidentStore(catalog())
     first = Finding("secret-value-empty", "tok", "secret", "empty", 1, "probe")

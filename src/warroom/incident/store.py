@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from warroom.incident import source_events as ev
 from warroom.incident.attribution import named_resource, record_captures
@@ -80,6 +80,9 @@ class ActiveFinding:
     evidence: str = ""
     captures: dict[str, str] = field(default_factory=dict)
     group: str = ""                # the log group of the latest evidence, if any
+    # A log finding made before its group's owner was known (the first check round had not
+    # read the resources): its latest record, to attribute it again once they are read.
+    unowned: Record | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -191,6 +194,7 @@ class IncidentStore:
                 self.group_resource.setdefault(r.name, r)
             if r.kind == "alarm":
                 self.alarms[r.name] = str(r.attributes.get("StateValue", r.attributes.get("state", "")))
+        self._reattribute()
         self.version += 1
 
     def add_findings(self, findings: Iterable[Finding]) -> None:
@@ -238,25 +242,54 @@ class IncidentStore:
         if len(series) > SERIES_MINUTES * 2:
             for old in sorted(series)[:-SERIES_MINUTES]:
                 del series[old]
-        best = record.matches[0]
-        playbook = self.playbooks.get(best.playbook)
-        owner = self.group_resource.get(group)  # fills what the line did not name
+        resource, kind, captures, owned = self._attribution(record)
+        self._finding(record.matches[0].playbook, resource, kind, "log", record.timestamp, record.message,
+                      captures, group, None if owned else record)
+
+    def _attribution(self, record: Record) -> tuple[str, str, dict[str, str], bool]:
+        """(resource, kind, captures) of a symptom record, and whether its resource is known
+        rather than guessed from the group's name."""
+        playbook = self.playbooks.get(record.matches[0].playbook)
+        owner = self.group_resource.get(record.group)  # fills what the line did not name
         captures = record_captures(playbook, record, owner)
-        resource, kind = (named_resource(playbook, captures, owner) if playbook else None) or ("", "")
-        if not resource:
-            resource = owner.name if owner else short_group(group)
-            kind = owner.kind if owner else ("function" if group.startswith("/aws/lambda/") else "log_group")
-        self._finding(best.playbook, resource, kind, "log", record.timestamp, record.message,
-                      captures, group)
+        named = named_resource(playbook, captures, owner) if playbook else None
+        if named:
+            return named[0], named[1], captures, True
+        if owner is not None:
+            return owner.name, owner.kind, captures, True
+        group = record.group
+        return (short_group(group), "function" if group.startswith("/aws/lambda/") else "log_group",
+                captures, False)
+
+    def _reattribute(self) -> None:
+        """Log findings made before their groups' owners were known go to those owners now:
+        an API's access-log lines to the function behind the route, not to a second entry."""
+        for key, guessed in list(self.findings.items()):
+            record = guessed.unowned
+            if record is None or record.group not in self.group_resource:
+                continue
+            del self.findings[key]
+            resource, kind, captures, _ = self._attribution(record)
+            resource = self.aliases.get(resource, resource)
+            current = self.findings.get((guessed.playbook, resource))
+            if current is None:
+                self.findings[(guessed.playbook, resource)] = replace(
+                    guessed, resource=resource, resource_kind=kind, captures=captures, unowned=None)
+                continue
+            current.count += guessed.count
+            current.first = min(current.first, guessed.first)
+            if guessed.last > current.last:
+                current.last, current.evidence, current.group = guessed.last, guessed.evidence, guessed.group
+            current.captures = {**captures, **current.captures}
 
     def _finding(self, playbook: str, resource: str, kind: str, source: str, when: int,
-                 evidence: str, captures: dict[str, str], group: str) -> None:
+                 evidence: str, captures: dict[str, str], group: str, unowned: Record | None = None) -> None:
         resource = self.aliases.get(resource, resource)
         key = (playbook, resource)
         current = self.findings.get(key)
         if current is None:
             self.findings[key] = ActiveFinding(playbook, resource, kind, source, when, when, 1,
-                                               evidence, captures, group)
+                                               evidence, captures, group, unowned)
         else:
             current.count += 1
             current.first = min(current.first, when)
@@ -265,6 +298,7 @@ class IncidentStore:
                 current.evidence = evidence
                 current.captures = {**current.captures, **captures}
                 current.group = group or current.group
+                current.unowned = unowned or current.unowned
         self.version += 1
 
     def severity(self, finding: ActiveFinding) -> str:
