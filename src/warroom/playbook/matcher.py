@@ -3,20 +3,26 @@
 Two stages. A prefilter finds, for each line, the symptom patterns whose required
 literals (see `literals.py`) occur in it; only those patterns then run, on RE2 (see
 `linear.py`: time linear in the line whatever the pattern, since log text is untrusted),
-which gives exact spans and named captures. The prefilter is Hyperscan (one
-multi-literal automaton over whole blocks of lines) when it is installed, and a
-pure-Python substring test otherwise: both must give the same results.
+which gives exact spans and named captures. The prefilter is Hyperscan (`hsprefilter.py`:
+one automaton over whole blocks of lines) when it is installed, and a pure-Python substring test
+otherwise: both must give the same results. Where even a pattern's rarest literals are
+common in the input (a threshold on the numbers every REPORT line carries), Hyperscan
+looks for the regex itself, in prefilter mode: a superset of its matches, never fewer.
+
+A pattern several symptoms share (under different `compare`s) runs once per line for
+all of them, and on an ASCII line RE2 reads the line's bytes as they are.
 """
 
 from __future__ import annotations
 
-import bisect
 import fnmatch
-import threading
-from collections.abc import Callable, Iterable, Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from warroom.playbook.hsprefilter import HyperscanPrefilter
+from warroom.playbook.linear import _UNANCHORED, Found, Regex
 from warroom.playbook.literals import conjuncts
 from warroom.playbook.model import Playbook, TextSymptom
 
@@ -54,6 +60,7 @@ class _Entry:
     symptom: TextSymptom
     conjuncts: tuple[frozenset[str], ...]  # a match contains one literal of EACH set
     caseless: bool
+    regex_ready: bool  # Hyperscan may prefilter lines by the regex itself (HyperscanPrefilter)
 
     def admits(self, text: str, lower: str) -> bool:
         """The cheap necessary condition: every required literal set is present."""
@@ -103,221 +110,6 @@ class PythonPrefilter:
         return [self.line(text) for text in texts]
 
 
-class HyperscanPrefilter:
-    """One Hyperscan literal automaton over whole blocks of lines, tuned to the input.
-
-    Each pattern is looked for by ONE of its required literal sets, its anchor. Which set
-    is rarest depends on the input (`REPORT RequestId:` is everywhere in Lambda logs,
-    `Status: timeout` is not), so every RETUNE blocks one block is scanned for all
-    literals, their frequencies are counted and each pattern's anchor is re-chosen.
-
-    Every hit costs a Python callback, and a hostile line can repeat a literal thousands
-    of times. A scan that meets more than one hit per DENSE bytes (ordinary logs: one per
-    ~450) is stopped and redone line by line, each line finished after HEAVY hits with a
-    single-match copy of the automaton, which reports each pattern once; tuning counts at
-    most TUNE_HITS hits.
-    """
-
-    name = "hyperscan"
-    RETUNE = 64          # blocks between re-tunings
-    SAMPLE = 512 << 10   # bytes of a block counted when tuning
-    TUNE_MIN = 64 << 10  # a smaller block is not tuned on: it scans fast whatever the anchors,
-                         # and re-compiling them would cost more than the scan (start-up)
-    TUNE_HITS = 16384    # hits counted when tuning (ordinary logs: one per ~30 bytes)
-    DENSE = 64           # bytes per hit below which a scan is redone line by line
-    HEAVY = 64           # hits in one line before it is finished with the single-match copy
-
-    def __init__(self, entries: list[_Entry]) -> None:
-        import hyperscan  # optional native dependency; ImportError selects the fallback
-
-        self._hs = hyperscan
-        self._entries = entries
-        self._ids: dict[tuple[str, bool], int] = {}
-        for entry in entries:
-            for conj in entry.conjuncts:
-                for lit in conj:
-                    self._ids.setdefault((lit, entry.caseless), len(self._ids))
-        self._full = self._compile(list(self._ids))
-        self._anchors = [0] * len(entries)
-        self._anchor_db, self._single_db, self._anchor_owners = self._compile_anchors()
-        self._blocks = 0
-        # One scratch space may not be shared by concurrent scans.
-        self._lock = threading.Lock()
-
-    _DATABASES = ("_full", "_anchor_db", "_single_db")
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Compiled databases travel serialized (a start-up cache); the module and the
-        # lock are this process's own.
-        hs = self._hs
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_hs", "_lock")}
-        state.update({k: hs.dumpb(getattr(self, k)) for k in self._DATABASES})
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        import hyperscan
-
-        self.__dict__.update(state)
-        self._hs = hyperscan
-        for key in self._DATABASES:
-            db = hyperscan.loadb(state[key], hyperscan.HS_MODE_BLOCK)
-            db.scratch = hyperscan.Scratch(db)
-            setattr(self, key, db)
-        self._lock = threading.Lock()
-
-    def _compile(self, keys: list[tuple[str, bool]], single: bool = False) -> Any:
-        hs = self._hs
-        expressions = [b"".join(b"\\x%02x" % byte for byte in lit.encode("utf-8")) for lit, _ in keys]
-        once = hs.HS_FLAG_SINGLEMATCH if single else 0
-        flags = [(hs.HS_FLAG_CASELESS if caseless else 0) | once for _, caseless in keys]
-        db = hs.Database(mode=hs.HS_MODE_BLOCK)
-        db.compile(expressions=expressions, ids=list(range(len(keys))), elements=len(keys), flags=flags)
-        return db
-
-    def _compile_anchors(self) -> tuple[Any, Any, list[list[int]]]:
-        keys: dict[tuple[str, bool], int] = {}
-        owners: list[list[int]] = []
-        for i, entry in enumerate(self._entries):
-            for lit in entry.conjuncts[self._anchors[i]]:
-                key = (lit, entry.caseless)
-                if key not in keys:
-                    keys[key] = len(owners)
-                    owners.append([])
-                owners[keys[key]].append(i)
-        return self._compile(list(keys)), self._compile(list(keys), single=True), owners
-
-    def _scan(self, db: Any, data: bytes | memoryview, limit: int) -> tuple[list[tuple[int, int]], bool]:
-        """(pattern id, end offset) of the hits, and whether that is all (at most `limit`)."""
-        hits: list[tuple[int, int]] = []
-        add = hits.append
-
-        def on_match(pid: int, _from: int, to: int, _flags: int, _ctx: Any) -> bool:
-            add((pid, to))
-            return len(hits) > limit
-
-        try:
-            with self._lock:
-                db.scan(data, match_event_handler=on_match)
-        except self._hs.ScanTerminated:
-            return hits, False
-        return hits, True
-
-    def _limit(self, data: bytes) -> int:
-        return len(data) // self.DENSE + self.HEAVY
-
-    def _retune(self, hits: list[tuple[int, int]]) -> None:
-        counts = [0] * len(self._ids)
-        for pid, _ in hits:
-            counts[pid] += 1
-        anchors = []
-        for entry in self._entries:
-            cost = [sum(counts[self._ids[(lit, entry.caseless)]] for lit in conj)
-                    for conj in entry.conjuncts]
-            anchors.append(min(range(len(cost)), key=cost.__getitem__))
-        if anchors != self._anchors:
-            self._anchors = anchors
-            self._anchor_db, self._single_db, self._anchor_owners = self._compile_anchors()
-
-    def _once(self, data: bytes | memoryview) -> set[int]:
-        """Patterns anchored in `data`, one callback per literal found."""
-        owners = self._anchor_owners
-        hits, _ = self._scan(self._single_db, data, len(owners))  # one hit per literal at most
-        return {i for pid, _ in hits for i in owners[pid]}
-
-    def _by_segment(self, data: bytes, bounds: Callable[[int], tuple[int, int]]) -> dict[int, set[int]]:
-        """Patterns anchored in each segment of `data`, keyed by the segment's start.
-
-        `bounds(offset)` is the (start, end) of the segment holding a byte offset; a
-        literal never spans two segments.
-        """
-        out: dict[int, set[int]] = {}
-        owners = self._anchor_owners
-        heavy = self.HEAVY
-        view = memoryview(data)
-        base = start = hits = 0
-        end = -1  # the current segment is data[start:end]
-
-        def on_match(pid: int, _from: int, to: int, _flags: int, _ctx: Any) -> bool:
-            nonlocal start, end, hits
-            at = base + to - 1
-            if at >= end or at < start:
-                start, end = bounds(at)
-                hits = 0
-            hits += 1
-            if hits > heavy:
-                return True  # stop: the rest of this segment is read by _once
-            found = out.get(start)
-            if found is None:
-                out[start] = set(owners[pid])
-            else:
-                found.update(owners[pid])
-            return False
-
-        while base < len(data):
-            try:
-                with self._lock:
-                    self._anchor_db.scan(view[base:], match_event_handler=on_match)
-                break
-            except self._hs.ScanTerminated:
-                out[start] |= self._once(view[start:end])
-                base = end + 1
-        return out
-
-    def line(self, text: str) -> set[int]:
-        return self._once(text.encode("utf-8", "surrogatepass"))
-
-    def many(self, texts: list[str]) -> list[set[int]]:
-        # One scan over all texts joined; a literal never spans the joint, so each hit
-        # belongs to the text whose start offset precedes it.
-        encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
-        starts, pos = [], 0
-        for chunk in encoded:
-            starts.append(pos)
-            pos += len(chunk) + 1
-        data = b"\n".join(encoded)
-        hits, complete = self._scan(self._anchor_db, data, self._limit(data))
-        if not complete:
-            ends = [start + len(chunk) for start, chunk in zip(starts, encoded, strict=True)]
-
-            def bounds(offset: int) -> tuple[int, int]:
-                k = bisect.bisect_right(starts, offset) - 1
-                return starts[k], ends[k]
-
-            found = self._by_segment(data, bounds)
-            return [found.get(start, set()) for start in starts]
-        out: list[set[int]] = [set() for _ in texts]
-        owners = self._anchor_owners
-        for pid, to in hits:
-            out[bisect.bisect_right(starts, to - 1) - 1].update(owners[pid])
-        return out
-
-    def block(self, data: bytes) -> dict[int, set[int]]:
-        if self._blocks % self.RETUNE == 0 and len(data) >= self.TUNE_MIN:
-            cut = data.rfind(b"\n", 0, self.SAMPLE)
-            sample, _ = self._scan(self._full, data[: cut if cut > 0 else self.SAMPLE], self.TUNE_HITS)
-            self._retune(sample)
-        self._blocks += 1
-        hits, complete = self._scan(self._anchor_db, data, self._limit(data))
-        if not complete:
-
-            def bounds(offset: int) -> tuple[int, int]:
-                end = data.find(b"\n", offset)
-                return data.rfind(b"\n", 0, offset) + 1, len(data) if end < 0 else end
-
-            return self._by_segment(data, bounds)
-        out: dict[int, set[int]] = {}
-        owners = self._anchor_owners
-        rfind = data.rfind
-        for pid, to in hits:
-            start = rfind(b"\n", 0, to) + 1
-            found = out.get(start)
-            if found is None:
-                out[start] = set(owners[pid])
-            else:
-                found.update(owners[pid])
-        return out
-
-
 class Matcher:
     """All text symptoms of a catalog, compiled once."""
 
@@ -328,19 +120,34 @@ class Matcher:
                 found, caseless = conjuncts(symptom.pattern, symptom.ignore_case)
                 if not found:  # the loader rejects these; skip rather than crash
                     continue
-                self.entries.append(_Entry(playbook, symptom, tuple(found), caseless))
+                self.entries.append(_Entry(playbook, symptom, tuple(found), caseless,
+                                           _regex_ready(symptom.pattern)))
+        # The prefilter sees each pattern once, however many symptoms share it (e.g. one
+        # REPORT pattern under two compares): a line runs it once for all of them.
+        shared: dict[tuple[str, bool], list[int]] = {}
+        for i, entry in enumerate(self.entries):
+            shared.setdefault((entry.symptom.pattern, entry.symptom.ignore_case), []).append(i)
+        self._members = list(shared.values())
+        self._leads = [self.entries[members[0]] for members in self._members]
+        # Patterns whose every symptom has a compare and no unless (a threshold on every
+        # REPORT line): a line only they are candidates for is dropped in one pass over
+        # its matches when no compare holds (`_none_held`).
+        self._compared = frozenset(
+            pattern for pattern, members in enumerate(self._members)
+            if all(self.entries[i].symptom.compare is not None and self.entries[i].symptom.unless is None
+                   for i in members))
         self.prefilter: _Prefilter = self._prefilter(engine)
 
     def _prefilter(self, engine: str) -> _Prefilter:
         if engine not in ("auto", "hyperscan", "python"):
             raise ValueError(f"unknown matcher engine '{engine}'")
-        if engine != "python" and self.entries:
+        if engine != "python" and self._leads:
             try:
-                return HyperscanPrefilter(self.entries)
+                return HyperscanPrefilter(self._leads)
             except ImportError:
                 if engine == "hyperscan":
                     raise
-        return PythonPrefilter(self.entries)
+        return PythonPrefilter(self._leads)
 
     @property
     def engine(self) -> str:
@@ -363,23 +170,48 @@ class Matcher:
     def scan(self, data: bytes) -> Iterator[tuple[int, str, list[Match]]]:
         """For a block of newline-separated lines: (byte offset of line, text, matches)."""
         candidates = self.prefilter.block(data)
+        find = data.find
+        compared = self._compared
         for start in sorted(candidates):
-            end = data.find(b"\n", start)
+            end = find(b"\n", start)
             raw = data[start:] if end < 0 else data[start:end]
-            text = raw.decode("utf-8", "replace").rstrip("\r")
-            if len(text) > MAX_LINE:
-                text = text[:MAX_LINE]
-            matches = self._confirm(text, candidates[start], None)
+            found = candidates[start]
+            if raw.isascii():  # its bytes are the text's UTF-8: RE2 reads them as they are
+                raw = raw.rstrip(b"\r")[:MAX_LINE]
+                text = raw.decode("ascii")
+                if len(found) == 1 and compared and self._none_held(next(iter(found)), text, raw):
+                    continue
+                matches = self._confirm(text, found, None, raw)
+            else:
+                text = raw.decode("utf-8", "replace").rstrip("\r")[:MAX_LINE]
+                matches = self._confirm(text, found, None)
             if matches:
                 yield start, text, matches
+
+    def _none_held(self, pattern: int, text: str, data: bytes) -> bool:
+        """Whether no compare of a `_compared` pattern's symptoms holds for any of its
+        matches in an ASCII line: then none of them matches (`TextSymptom.search`)."""
+        if pattern not in self._compared:
+            return False
+        compares = [self.entries[i].symptom.compare for i in self._members[pattern]]
+        regex = self._leads[pattern].symptom.regex
+        for found in _finditer_ascii(regex, text, data):
+            for compare in compares:
+                if compare.holds(found):  # type: ignore[union-attr] - all have one
+                    return False
+        return True
+
+    def _symptoms(self, candidates: set[int]) -> list[_Entry]:
+        """The symptoms behind the prefilter's candidate patterns."""
+        return [self.entries[i] for k in sorted(candidates) for i in self._members[k]]
 
     def explain(self, line: str, group: str | None = None) -> list[tuple[Match, TextSymptom]]:
         """Every pattern that matches `line`, best first, with its symptom: the decision
         behind `match`, which keeps the first of each playbook."""
         line = line[:MAX_LINE]
         lower = line.lower()
-        found = ((match, self.entries[i].symptom) for i in self.prefilter.line(line)
-                 if (match := self._try(self.entries[i], line, lower, group)) is not None)
+        found = ((match, entry.symptom) for entry in self._symptoms(self.prefilter.line(line))
+                 if (match := self._try(entry, line, lower, group)) is not None)
         return sorted(found, key=lambda pair: _rank(pair[0]))
 
     def vetoed(self, line: str, group: str | None = None) -> list[Veto]:
@@ -388,8 +220,7 @@ class Matcher:
         line = line[:MAX_LINE]
         lower = line.lower()
         out: list[Veto] = []
-        for i in self.prefilter.line(line):
-            entry = self.entries[i]
+        for entry in self._symptoms(self.prefilter.line(line)):
             symptom = entry.symptom
             if symptom.unless is None and symptom.compare is None:
                 continue
@@ -405,16 +236,51 @@ class Matcher:
             out.append(Veto(match, symptom, by))
         return sorted(out, key=lambda veto: _rank(veto.match))
 
-    def _confirm(self, line: str, candidates: set[int], group: str | None) -> list[Match]:
+    def _confirm(self, line: str, candidates: set[int], group: str | None,
+                 data: bytes | None = None) -> list[Match]:
+        """The best match of each playbook among the candidate patterns.
+
+        `data`, the bytes of an ASCII line, serve RE2 as they are (`_search_ascii`): one
+        encoding for all the line's candidates.
+        """
+        if data is None and line.isascii():
+            data = line.encode("ascii")
         best: dict[str, Match] = {}
-        lower = line.lower()
-        for i in candidates:
-            match = self._try(self.entries[i], line, lower, group)
-            if match is None:
+        entries = self.entries
+        leads = self._leads
+        lower = None
+        # In pattern order: of two equally ranked matches the first pattern's wins,
+        # whichever other candidates the prefilter let through.
+        for pattern in sorted(candidates) if len(candidates) > 1 else candidates:
+            lead = leads[pattern]
+            if lead.caseless and lower is None:
+                lower = line.lower()
+            if not lead.admits(line, lower):  # type: ignore[arg-type] - set when caseless
                 continue
-            current = best.get(match.playbook)
-            if current is None or _rank(match) < _rank(current):
-                best[match.playbook] = match
+            members = self._members[pattern]
+            found_all = None  # the pattern's matches, found once for symptoms sharing it
+            for i in members:
+                entry = entries[i]
+                symptom = entry.symptom
+                if group is not None and not _in_groups(symptom, group):
+                    continue
+                if data is None:
+                    found = symptom.search(line)
+                elif len(members) == 1 or symptom.compare is None:
+                    found = _search_ascii(symptom, line, data)
+                else:
+                    if found_all is None:
+                        found_all = list(_finditer_ascii(symptom.regex, line, data))
+                    found = _first_held(symptom, data, found_all)
+                if found is None:
+                    continue
+                playbook = entry.playbook
+                match = Match(playbook.id, playbook.title, found.start(), found.end(),
+                              {k: v for k, v in found.groupdict().items() if v is not None},
+                              symptom.priority)
+                current = best.get(match.playbook)
+                if current is None or _rank(match) < _rank(current):
+                    best[match.playbook] = match
         return sorted(best.values(), key=_rank)
 
     @staticmethod
@@ -431,6 +297,64 @@ class Matcher:
         return Match(entry.playbook.id, entry.playbook.title, found.start(), found.end(),
                      {k: v for k, v in found.groupdict().items() if v is not None},
                      symptom.priority)
+
+
+def _search_ascii(symptom: TextSymptom, text: str, data: bytes) -> Found | None:
+    """`symptom.search(text)` for an ASCII `text` whose bytes `data` are at hand.
+
+    `Regex.search` encodes the text for every pattern it runs; here the candidates of a
+    line share one encoding, and RE2's byte offsets are the text's character offsets.
+    """
+    unless = symptom.unless
+    # `_match` is the compiled core `Regex.search` wraps (compiled on first use).
+    if unless is not None and unless._match(_UNANCHORED, data, 0, len(data))[0][0] >= 0:
+        return None
+    regex = symptom.regex
+    if symptom.compare is None:
+        spans = regex._match(_UNANCHORED, data, 0, len(data))
+        return None if spans[0][0] < 0 else Found(text, spans, regex.groupindex)
+    return _first_held(symptom, data, _finditer_ascii(regex, text, data), vetted=True)
+
+
+def _first_held(symptom: TextSymptom, data: bytes, found: Iterable[Found],
+                vetted: bool = False) -> Found | None:
+    """The first of a compare symptom's matches that its compare holds for, unless its
+    `unless` (not yet `vetted`) vetoes the line: `TextSymptom.search`'s rule."""
+    unless = symptom.unless
+    if not vetted and unless is not None and unless._match(_UNANCHORED, data, 0, len(data))[0][0] >= 0:
+        return None
+    holds = symptom.compare.holds  # type: ignore[union-attr] - only compare symptoms come here
+    for one in found:  # like a backreference, a later match may do
+        if holds(one):
+            return one
+    return None
+
+
+def _finditer_ascii(regex: Regex, text: str, data: bytes) -> Iterator[Found]:
+    """`regex.finditer(text)` for an ASCII `text` whose bytes `data` are at hand."""
+    match = regex._match
+    pos, end = 0, len(data)
+    while pos < end:  # as `Regex.finditer`: non-empty matches, left to right
+        spans = match(_UNANCHORED, data, pos, end)
+        start, stop = spans[0]
+        if start < 0:
+            return
+        if stop > start:
+            yield Found(text, spans, regex.groupindex)
+            pos = stop
+        else:
+            pos = stop + 1
+
+
+# `$` and `\A \z \Z \G` (in a class too: rare, and refusing is safe): where they match
+# depends on a line's `\r` and on the text around it.
+_TEXT_ANCHOR = re.compile(r"(?<!\\)(?:\\\\)*(?:\$|\\[AzZG])")
+
+
+def _regex_ready(pattern: str) -> bool:
+    """Whether Hyperscan reading a line's bytes finds every match RE2 finds in its text,
+    for ASCII lines: an ASCII pattern with no anchor at the end of the text."""
+    return pattern.isascii() and _TEXT_ANCHOR.search(pattern) is None
 
 
 def _in_groups(symptom: TextSymptom, group: str | None) -> bool:

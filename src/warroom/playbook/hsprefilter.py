@@ -1,0 +1,341 @@
+"""The Hyperscan prefilter of the matcher (see `matcher.py`): whole blocks of lines
+through one automaton, tuned to the input."""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from warroom.playbook.matcher import _Entry
+
+
+class HyperscanPrefilter:
+    """One Hyperscan automaton over whole blocks of lines, tuned to the input.
+
+    Each pattern is looked for by ONE of its required literal sets, its anchor. Which set
+    is rarest depends on the input (`REPORT RequestId:` is everywhere in Lambda logs,
+    `Status: timeout` is not), so every RETUNE blocks one block is scanned for all
+    literals, their frequencies are counted and each pattern's anchor is re-chosen.
+
+    A pattern whose rarest anchor is still common (more than one line per HOT bytes: a
+    threshold on the numbers of every REPORT or access-log line) is looked for by the
+    regex itself instead, compiled in Hyperscan's prefilter mode: a superset of the regex,
+    never a false negative, followed by `[^\\n]*\\n` so that it reports once per line, at
+    the line's end. Hyperscan reads bytes and RE2 reads characters, and their `\\s`
+    differ in one byte (vertical tab): both agree on lines of other ASCII, and a line
+    holding any other byte is looked for by the literal anchors (an ESCAPE pattern finds
+    those lines). Only patterns that are ASCII and anchor nothing at the end of the text
+    (which a line's `\\r` would move) are candidates.
+
+    Every hit costs a Python callback, and a hostile line can repeat a literal thousands
+    of times. A scan that meets more than one hit per DENSE bytes (ordinary logs: one per
+    ~450) is stopped and redone line by line, each line finished after HEAVY hits with a
+    single-match copy of the literal automaton, which reports each pattern once; tuning
+    counts at most TUNE_HITS hits.
+    """
+
+    name = "hyperscan"
+    RETUNE = 64          # blocks between re-tunings
+    SAMPLE = 512 << 10   # bytes of a block counted when tuning
+    TUNE_MIN = 64 << 10  # a smaller block is not tuned on: it scans fast whatever the anchors,
+                         # and re-compiling them would cost more than the scan (start-up)
+    TUNE_HITS = 16384    # hits counted when tuning (ordinary logs: one per ~30 bytes)
+    HOT = 16 << 10       # bytes per candidate line below which a pattern is prefiltered by itself:
+                         # in the automaton a regex costs about what a few lines cost in Python
+    DENSE = 64           # bytes per hit below which a scan is redone line by line
+    HEAVY = 64           # hits in one line before it is finished with the single-match copy
+    ESCAPE = rb"[\x0b\x80-\xff][^\n]*\n"  # a line Hyperscan and RE2 may read differently
+
+    def __init__(self, entries: list[_Entry]) -> None:
+        import hyperscan  # optional native dependency; ImportError selects the fallback
+
+        self._hs = hyperscan
+        self._entries = entries
+        self._ids: dict[tuple[str, bool], int] = {}
+        for entry in entries:
+            for conj in entry.conjuncts:
+                for lit in conj:
+                    self._ids.setdefault((lit, entry.caseless), len(self._ids))
+        self._full = self._compile(list(self._ids))
+        self._anchors = [0] * len(entries)
+        self._hot: frozenset[int] = frozenset()
+        self._unready: set[int] = set()  # patterns Hyperscan's prefilter mode refused
+        self._single_db, self._single_owners = self._compile_single()
+        self._anchor_db, self._anchor_owners, self._escape = self._compile_block()
+        self._blocks = 0
+        # One scratch space may not be shared by concurrent scans.
+        self._lock = threading.Lock()
+
+    _DATABASES = ("_full", "_anchor_db", "_single_db")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Compiled databases travel serialized (a start-up cache); the module and the
+        # lock are this process's own.
+        hs = self._hs
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_hs", "_lock")}
+        state.update({k: hs.dumpb(getattr(self, k)) for k in self._DATABASES})
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        import hyperscan
+
+        self.__dict__.update(state)
+        self._hs = hyperscan
+        for key in self._DATABASES:
+            db = hyperscan.loadb(state[key], hyperscan.HS_MODE_BLOCK)
+            db.scratch = hyperscan.Scratch(db)
+            setattr(self, key, db)
+        self._lock = threading.Lock()
+
+    def _compile(self, keys: list[tuple[str, bool]], single: bool = False,
+                 regexes: Sequence[tuple[str, bool]] = (), escape: bool = False) -> Any:
+        """Literals (ids from 0), then regexes in prefilter mode, then the ESCAPE pattern."""
+        hs = self._hs
+        expressions = [_literal(lit, caseless) for lit, caseless in keys]
+        once = hs.HS_FLAG_SINGLEMATCH if single else 0
+        flags = [(hs.HS_FLAG_CASELESS if caseless else 0) | once for _, caseless in keys]
+        for pattern, caseless in regexes:
+            expressions.append(f"(?:{pattern})[^\\n]*\\n".encode("ascii"))
+            flags.append(hs.HS_FLAG_PREFILTER | hs.HS_FLAG_MULTILINE | (hs.HS_FLAG_CASELESS if caseless else 0))
+        if escape:
+            expressions.append(self.ESCAPE)
+            flags.append(0)
+        db = hs.Database(mode=hs.HS_MODE_BLOCK)
+        db.compile(expressions=expressions, ids=list(range(len(expressions))),
+                   elements=len(expressions), flags=flags)
+        return db
+
+    def _compile_single(self) -> tuple[Any, list[list[int]]]:
+        """Every pattern's literal anchor, each reported once (for single lines), and
+        the patterns each id stands for."""
+        keys: dict[tuple[str, bool], int] = {}
+        owners: list[list[int]] = []
+        for i, entry in enumerate(self._entries):
+            for lit in entry.conjuncts[self._anchors[i]]:
+                key = (lit, entry.caseless)
+                if key not in keys:
+                    keys[key] = len(owners)
+                    owners.append([])
+                owners[keys[key]].append(i)
+        return self._compile(list(keys), single=True), owners
+
+    def _compile_block(self) -> tuple[Any, list[list[int]], int]:
+        """The blocks' automaton, its ids' patterns, and the id of ESCAPE (-1: absent)."""
+        while True:
+            keys: dict[tuple[str, bool], int] = {}
+            owners: list[list[int]] = []
+            for i, entry in enumerate(self._entries):
+                if i in self._hot:
+                    continue
+                for lit in entry.conjuncts[self._anchors[i]]:
+                    key = (lit, entry.caseless)
+                    if key not in keys:
+                        keys[key] = len(owners)
+                        owners.append([])
+                    owners[keys[key]].append(i)
+            regexes: dict[tuple[str, bool], list[int]] = {}
+            for i in sorted(self._hot):  # one expression for a pattern several symptoms share
+                symptom = self._entries[i].symptom
+                regexes.setdefault((symptom.pattern, symptom.ignore_case), []).append(i)
+            try:
+                db = self._compile(list(keys), regexes=list(regexes), escape=bool(regexes))
+            except self._hs.error:
+                self._refused(list(regexes.values()))
+                continue
+            owners.extend(regexes.values())
+            return db, owners, len(owners) if regexes else -1
+
+    def _refused(self, groups: list[list[int]]) -> None:
+        """Find the hot patterns prefilter mode cannot compile; they keep their literals."""
+        for group in groups:
+            symptom = self._entries[group[0]].symptom
+            try:
+                self._compile([], regexes=[(symptom.pattern, symptom.ignore_case)])
+            except self._hs.error:
+                self._unready.update(group)
+        self._hot = self._hot - self._unready
+
+    def _scan(self, db: Any, data: bytes | memoryview, limit: int) -> tuple[list[tuple[int, int]], bool]:
+        """(pattern id, end offset) of the hits, and whether that is all (at most `limit`)."""
+        hits: list[tuple[int, int]] = []
+        add = hits.append
+
+        def on_match(pid: int, _from: int, to: int, _flags: int, _ctx: Any) -> bool:
+            add((pid, to))
+            return len(hits) > limit
+
+        try:
+            with self._lock:
+                db.scan(data, match_event_handler=on_match)
+        except self._hs.ScanTerminated:
+            return hits, False
+        return hits, True
+
+    def _limit(self, data: bytes) -> int:
+        return len(data) // self.DENSE + self.HEAVY
+
+    def _tune(self, data: bytes) -> None:
+        """Re-choose anchors and hot patterns from the literals' counts in a sample."""
+        cut = data.rfind(b"\n", 0, self.SAMPLE)
+        sample = data[: cut if cut > 0 else self.SAMPLE]
+        hits, complete = self._scan(self._full, sample, self.TUNE_HITS)
+        counts = [0] * len(self._ids)
+        for pid, _ in hits:
+            counts[pid] += 1
+        covered = len(sample) if complete or not hits else hits[-1][1]
+        anchors, hot = [], set()
+        for i, entry in enumerate(self._entries):
+            cost = [sum(counts[self._ids[(lit, entry.caseless)]] for lit in conj)
+                    for conj in entry.conjuncts]
+            best = min(range(len(cost)), key=cost.__getitem__)
+            anchors.append(best)
+            if cost[best] * self.HOT > covered:
+                hot.add(i)
+        changed = anchors != self._anchors
+        if changed:
+            self._anchors = anchors
+            self._single_db, self._single_owners = self._compile_single()
+        self._use_regexes(hot, rebuild=changed)
+
+    def prefilter_by_regex(self, patterns: Iterable[int]) -> frozenset[int]:
+        """Look for these patterns by their regexes from now on (those that can be), the
+        others by their literal anchors; returns the ones that are. (Tuning chooses
+        them by itself; this is for tests and measurements.)"""
+        self._use_regexes(patterns, rebuild=False)
+        return self._hot
+
+    def _use_regexes(self, patterns: Iterable[int], rebuild: bool) -> None:
+        hot = frozenset(i for i in patterns if self._entries[i].regex_ready) - self._unready
+        if rebuild or hot != self._hot:
+            self._hot = hot
+            self._anchor_db, self._anchor_owners, self._escape = self._compile_block()
+
+    def _once(self, data: bytes | memoryview) -> set[int]:
+        """Patterns anchored in `data`, one callback per literal found."""
+        owners = self._single_owners
+        hits, _ = self._scan(self._single_db, data, len(owners))  # one hit per literal at most
+        return {i for pid, _ in hits for i in owners[pid]}
+
+    def _by_segment(self, data: bytes, bounds: Callable[[int], tuple[int, int]]) -> dict[int, set[int]]:
+        """Patterns anchored in each segment of `data`, keyed by the segment's start.
+
+        `bounds(offset)` is the (start, end) of the segment holding a byte offset, the
+        newline that ends it included; a literal never spans two segments.
+        """
+        out: dict[int, set[int]] = {}
+        owners = self._anchor_owners
+        escape = self._escape
+        escaped: set[int] = set()
+        heavy = self.HEAVY
+        view = memoryview(data)
+        base = start = hits = 0
+        end = -1  # the current segment is data[start:end], its newline at `end`
+
+        def on_match(pid: int, _from: int, to: int, _flags: int, _ctx: Any) -> bool:
+            nonlocal start, end, hits
+            at = base + to - 1
+            if at > end or at < start:
+                start, end = bounds(at)
+                hits = 0
+            hits += 1
+            if hits > heavy:
+                return True  # stop: the rest of this segment is read by _once
+            if pid == escape:
+                escaped.add(start)
+                return False
+            found = out.get(start)
+            if found is None:
+                out[start] = set(owners[pid])
+            else:
+                found.update(owners[pid])
+            return False
+
+        while base < len(data):
+            try:
+                with self._lock:
+                    self._anchor_db.scan(view[base:], match_event_handler=on_match)
+                break
+            except self._hs.ScanTerminated:
+                escaped.add(start)
+                base = end + 1
+        for key in escaped:
+            _, stop = bounds(key)
+            out[key] = out.get(key, set()) | self._once(view[key:stop])
+        return out
+
+    def line(self, text: str) -> set[int]:
+        return self._once(text.encode("utf-8", "surrogatepass"))
+
+    def many(self, texts: list[str]) -> list[set[int]]:
+        # One scan over all texts, each ended by a newline; a literal never spans the
+        # joint, so each hit belongs to the text whose start offset precedes it.
+        encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
+        starts, pos = [], 0
+        for chunk in encoded:
+            starts.append(pos)
+            pos += len(chunk) + 1
+        data = b"\n".join([*encoded, b""])
+        ends = [start + len(chunk) for start, chunk in zip(starts, encoded, strict=True)]
+
+        def bounds(offset: int) -> tuple[int, int]:
+            k = bisect.bisect_right(starts, offset) - 1
+            return starts[k], ends[k]
+
+        hits, complete = self._scan(self._anchor_db, data, self._limit(data))
+        if not complete:
+            found = self._by_segment(data, bounds)
+            return [found.get(start, set()) for start in starts]
+        found = self._lines(hits, data, lambda at: starts[bisect.bisect_right(starts, at) - 1], bounds)
+        return [found.get(start, set()) for start in starts]
+
+    def block(self, data: bytes) -> dict[int, set[int]]:
+        if self._blocks % self.RETUNE == 0 and len(data) >= self.TUNE_MIN:
+            self._tune(data)
+        self._blocks += 1
+        data += b"\n"  # every line ends in one: the hot patterns report there
+
+        def bounds(offset: int) -> tuple[int, int]:
+            return data.rfind(b"\n", 0, offset) + 1, data.find(b"\n", offset)
+
+        hits, complete = self._scan(self._anchor_db, data, self._limit(data))
+        if not complete:
+            return self._by_segment(data, bounds)
+        rfind = data.rfind
+        return self._lines(hits, data, lambda at: rfind(b"\n", 0, at) + 1, bounds)
+
+    def _lines(self, hits: list[tuple[int, int]], data: bytes, start_of: Callable[[int], int],
+               bounds: Callable[[int], tuple[int, int]]) -> dict[int, set[int]]:
+        """The patterns found in each segment, keyed by its start, from a complete scan."""
+        out: dict[int, set[int]] = {}
+        owners = self._anchor_owners
+        escape = self._escape
+        escaped = []
+        for pid, to in hits:
+            # A literal's last byte or, for a hot pattern, the newline ending its line.
+            start = start_of(to - 1)
+            if pid == escape:
+                escaped.append(start)
+                continue
+            found = out.get(start)
+            if found is None:
+                out[start] = set(owners[pid])
+            else:
+                found.update(owners[pid])
+        for start in escaped:
+            _, end = bounds(start)
+            out[start] = out.get(start, set()) | self._once(data[start:end])
+        return out
+
+
+def _literal(lit: str, caseless: bool) -> bytes:
+    """A literal as a Hyperscan expression, every byte escaped. Caseless, a `k` also
+    stands for the Kelvin sign: `str.lower()` (the Python prefilter) and RE2 both read
+    it as `k`, the one character outside ASCII that lowers to an ASCII letter and that
+    RE2 folds with it."""
+    out = []
+    for byte in lit.encode("utf-8"):
+        out.append(rb"(?:k|\xe2\x84\xaa)" if caseless and byte in b"kK" else b"\\x%02x" % byte)
+    return b"".join(out)

@@ -1,0 +1,223 @@
+"""The regex prefilter: patterns whose literals are common are looked for by the regexes
+themselves (Hyperscan's prefilter mode). It may only ever narrow the lines RE2 reads,
+never drop one RE2 would match; and the ASCII fast path of the confirmation must say
+what `TextSymptom.search` says.
+"""
+
+from __future__ import annotations
+
+import random
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.adversarial import hostile_lines
+from tests.corpus import ordinary_lines, symptom_samples
+from warroom.playbook.catalog import load_catalog
+from warroom.playbook.hsprefilter import HyperscanPrefilter
+from warroom.playbook.matcher import Match, Matcher, _rank
+
+hyperscan = pytest.importorskip("hyperscan")
+
+REPORT = ("REPORT RequestId: 6f1c2b7e-9a3d-4c55-8f21-1a2b3c4d5e6f\tDuration: 123.45 ms\t"
+          "Billed Duration: 124 ms\tMemory Size: {size} MB\tMax Memory Used: {used} MB")
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def python(catalog) -> Matcher:
+    return Matcher(catalog, engine="python")
+
+
+@pytest.fixture(scope="module")
+def by_regex(catalog) -> Matcher:
+    """A matcher looking for every pattern it can by its regex."""
+    matcher = Matcher(catalog, engine="hyperscan")
+    prefilter = matcher.prefilter
+    assert isinstance(prefilter, HyperscanPrefilter)
+    chosen = prefilter.prefilter_by_regex(range(len(matcher._leads)))
+    assert len(chosen) > 0.9 * len(matcher._leads)  # nearly all are ASCII and end-free
+    return matcher
+
+
+def scanned(matcher: Matcher, lines: list[str], newline: str = "\n") -> list[list[Match]]:
+    """`matcher.scan` over the lines joined, as one result per line."""
+    data = newline.join(lines).encode("utf-8", "surrogatepass")
+    found = {start: matches for start, _, matches in matcher.scan(data)}
+    out, start = [], 0
+    for line in lines:
+        out.append(found.get(start, []))
+        start += len(line.encode("utf-8", "surrogatepass")) + len(newline)
+    return out
+
+
+def reference(matcher: Matcher, line: str) -> list[Match]:
+    """What the matcher must say, from `TextSymptom.search` on every symptom (no prefilter)."""
+    best: dict[str, Match] = {}
+    for entry in matcher.entries:
+        found = entry.symptom.search(line)
+        if found is None:
+            continue
+        match = Match(entry.playbook.id, entry.playbook.title, found.start(), found.end(),
+                      {k: v for k, v in found.groupdict().items() if v is not None},
+                      entry.symptom.priority)
+        if entry.playbook.id not in best or _rank(match) < _rank(best[entry.playbook.id]):
+            best[entry.playbook.id] = match
+    return sorted(best.values(), key=_rank)
+
+
+def corpus_lines() -> list[str]:
+    lines = [s.line for s in symptom_samples()] + [line for _, line in ordinary_lines()]
+    random.Random(11).shuffle(lines)
+    return lines
+
+
+def test_prefiltering_by_regex_drops_no_corpus_line(python: Matcher, by_regex: Matcher) -> None:
+    lines = corpus_lines()
+    expected = python.match_many(lines)
+    assert sum(1 for found in expected if found) > 1000
+    assert scanned(by_regex, lines) == expected
+    assert by_regex.match_many(lines) == expected
+    # Windows line ends: RE2 reads each line without its `\r`.
+    assert scanned(by_regex, lines, "\r\n") == expected
+
+
+def test_prefiltering_by_regex_drops_no_hostile_line(catalog, python: Matcher, by_regex: Matcher) -> None:
+    lines = [h.line for h in hostile_lines(catalog, small=True)]
+    expected = python.match_many(lines)
+    assert scanned(by_regex, lines) == expected
+    assert by_regex.match_many(lines) == expected
+
+
+def user_matcher(tmp_path: Path, *patterns: str) -> tuple[Matcher, Matcher]:
+    """(python, hyperscan looking for every pattern by its regex) for one user playbook."""
+    symptoms = "".join(f"  - pattern: '{p}'\n" for p in patterns)
+    (tmp_path / "u.yaml").write_text(textwrap.dedent("""\
+        id: user-symptom
+        title: A user's symptom
+        service: lambda
+        severity: high
+        sources:
+          - {file: guide.md, section: "A > B"}
+        symptoms:
+        """) + symptoms + "cause: C.\nfix:\n  - title: Look\n    manual: Look.\nprevention: P.\n")
+    catalog = load_catalog([str(tmp_path)])
+    assert not catalog.problems, catalog.problems
+    mine = [pb for pb in catalog if pb.id == "user-symptom"]
+    native = Matcher(mine, engine="hyperscan")
+    native.prefilter.prefilter_by_regex(range(len(native._leads)))  # type: ignore[attr-defined]
+    return Matcher(mine, engine="python"), native
+
+
+@pytest.mark.parametrize("pattern,line", [
+    # Hyperscan reads bytes: `.{3}` is three characters to RE2, six bytes here.
+    (r"ERRX.{3}Y", "ERRXéüöY"),
+    (r"ERRX\S\S", "ERRX\x0b\x0b"),         # RE2's \S takes a vertical tab, Hyperscan's not
+    (r"ERRX done$", "ERRX done"),            # scanned with a `\r\n` line end below
+    (r"^ERRX", "ERRX at the start"),         # `^` at each line's start, not the block's
+    (r"ERRX(?:ab){0}cde", "ERRXcde"),        # a repeat Hyperscan refuses: its literals
+    (r"ERRX \d+ (?:ms|s)\b", "took ERRX 12 ms"),
+])
+def test_lines_hyperscan_reads_differently_still_match(tmp_path: Path, pattern: str, line: str) -> None:
+    python, native = user_matcher(tmp_path, pattern)
+    by_regex = "$" not in pattern and "{0}" not in pattern  # else by its literals
+    assert native.prefilter._hot == ({0} if by_regex else frozenset())  # type: ignore[attr-defined]
+    lines = ["ordinary", line, "ERRX", line + " tail", "é ordinary"]
+    expected = python.match_many(lines)
+    assert expected[1], "the case must match at all"
+    assert scanned(native, lines) == expected
+    assert scanned(native, lines, "\r\n") == expected
+    assert native.match_many(lines) == expected
+
+
+def test_tuning_prefilters_the_patterns_every_report_line_wakes(catalog, python: Matcher) -> None:
+    rng = random.Random(3)
+    lines = [REPORT.format(size=512, used=rng.randrange(60, 200)) for _ in range(4000)]
+    lines[1000] = REPORT.format(size=512, used=512)
+    lines[2000] = REPORT.format(size=128, used=130)
+    lines[3000] = "Task timed out after 3.00 seconds"
+    native = Matcher(catalog, engine="hyperscan")
+    got = scanned(native, lines)
+    prefilter = native.prefilter
+    assert isinstance(prefilter, HyperscanPrefilter)
+    hot = {native._leads[k].playbook.id for k in prefilter._hot}
+    assert "lambda-out-of-memory" in hot
+    assert got == python.match_many(lines)
+    assert [i for i, found in enumerate(got) if found] == [1000, 2000, 3000]
+
+
+def test_a_line_repeating_a_regex_match_is_read_once(by_regex: Matcher, python: Matcher) -> None:
+    # A hot pattern reports once per line, at its end, however often it matches.
+    line = " ".join([REPORT.format(size=512, used=100)] * 3000 + [REPORT.format(size=256, used=256)])
+    lines = ["x", line, REPORT.format(size=1, used=1)]
+    assert scanned(by_regex, lines) == python.match_many(lines)
+    assert scanned(by_regex, lines)[1][0].captures == {"memory": "256", "used": "256"}
+
+
+@pytest.mark.parametrize("size,used", [
+    ("512", "512"), ("512", "0512"), ("512", "513"), ("512", "511"), ("1e3", "1000"),
+    ("0", "0"), ("99999999999999999999", "99999999999999999998"),  # equal as floats
+])
+def test_fast_confirmation_says_what_search_says(python: Matcher, size: str, used: str) -> None:
+    # One RE2 run serves both compares of the shared REPORT pattern; the verdicts and
+    # the captures are still each symptom's own.
+    line = REPORT.format(size=size, used=used)
+    both = REPORT.format(size=512, used=100) + " " + line
+    expected = [reference(python, line), reference(python, both)]
+    assert [python.match(line), python.match(both)] == expected
+    assert scanned(python, [line, both]) == expected  # a line only compares could match
+
+
+@pytest.mark.parametrize("op", ["==", "!=", ">", "<="])
+def test_fast_confirmation_compares_text_as_search_does(tmp_path: Path, op: str) -> None:
+    pattern = r"ERRX (?P<a>[\w.+-]+)=(?P<b>[\w.+-]+)"
+    (tmp_path / "c.yaml").write_text(textwrap.dedent(f"""\
+        id: user-compare
+        title: A user's compare
+        service: lambda
+        severity: high
+        sources:
+          - {{file: guide.md, section: "A > B"}}
+        symptoms:
+          - pattern: '{pattern}'
+            compare: {{left: a, op: '{op}', right: b}}
+        cause: C.
+        fix:
+          - title: Look
+            manual: Look.
+        prevention: P.
+        """))
+    catalog = load_catalog([str(tmp_path)])
+    assert not catalog.problems, catalog.problems
+    mine = [pb for pb in catalog if pb.id == "user-compare"]
+    values = ["x=x", "a=b", "b=a", "1_0=10", "nan=nan", "inf=inf", "1e3=1000", "10=9", "9=10",
+              "-1=+1", "x=x ERRX 2=1", "2=1 ERRX 3=3"]
+    lines = [f"ERRX {v}" for v in values]
+    for engine in ("python", "hyperscan"):
+        matcher = Matcher(mine, engine=engine)
+        expected = [reference(matcher, line) for line in lines]
+        assert any(expected) and not all(expected)
+        assert [matcher.match(line) for line in lines] == expected
+        assert scanned(matcher, lines) == expected
+
+
+def test_fast_confirmation_on_every_corpus_line(python: Matcher) -> None:
+    lines = corpus_lines()
+    assert [python.match(line) for line in lines] == [reference(python, line) for line in lines]
+
+
+def test_engines_agree_on_the_kelvin_sign(catalog, python: Matcher, by_regex: Matcher) -> None:
+    # `str.lower()` and RE2 both read U+212A as `k`: so must Hyperscan's caseless literals.
+    lines = [line.replace("k", "\u212a") for line in corpus_lines() if "k" in line]
+    expected = python.match_many(lines)
+    assert sum(1 for found in expected if found) > 100
+    native = Matcher(catalog, engine="hyperscan")
+    assert native.match_many(lines) == expected
+    assert [native.match(line) for line in lines] == expected
+    assert scanned(native, lines) == expected
+    assert scanned(by_regex, lines) == expected
