@@ -11,10 +11,17 @@ sequence number) and reads what the tail prints. Two paths per scenario, in the 
 
 Prints PutLogEvents-to-printed p50/p95 (and p95 over the groups that had a session), lost,
 repeated, FilterLogEvents calls/s and throttles counted at the server, and the share of
-Live Tail updates that came sampled.
+Live Tail updates that came sampled. Every tenth message carries a symptom the playbooks
+know: beyond the 150 groups with a session, Logs Insights reads only the lines holding a
+symptom's literal, so there "lost" counts the symptom lines only (the plain ones shown
+there, by a handover backfill, are counted as "extra").
 
-    .venv/bin/python bench/scale.py                    # 10, 60, 200 groups at 15 ev/s; 5 groups at 5,000 ev/s
-    .venv/bin/python bench/scale.py --only 60 --duration 20
+Then a traffic-shift run, in process (a LogTail, no matcher, so Insights reads every
+line): 200 groups, traffic spread over the 150 that got sessions, then moved to the 50
+without; prints how long until the sessions follow it, p95 before and after, lost, repeated.
+
+    .venv/bin/python bench/scale.py                    # 10, 60, 200 groups at 15 ev/s; 5 groups at 5,000 ev/s; shift
+    .venv/bin/python bench/scale.py --only 60 --duration 20 --no-shift
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ sys.path.insert(0, str(ROOT / "src"))
 from warroom.demo.server import OFFLINE_ENV  # noqa: E402
 
 LINE = re.compile(r"bench seq=(\d+) sent=(\d+\.\d+) g=(\d+)")
+SYMPTOM = "[ERROR] Runtime.ImportModuleError: Unable to import module 'handler': No module named 'handler'"
+SYMPTOM_EVERY = 10  # every tenth message carries it
 SESSION_GROUPS = 150  # 15 sessions x 10 groups: the groups beyond are polled
 ENV = {**{k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_ENDPOINT_URL")}, **OFFLINE_ENV}
 
@@ -66,6 +75,7 @@ class Result:
     filter_per_s: float  # counted at the server, from the tail's start
     throttled: str       # the tail's calls the server throttled, by API
     sampled: str
+    extra: int = 0       # plain lines shown of groups read filtered (backfilled at a handover)
 
 
 def control(endpoint: str, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -110,8 +120,9 @@ def write(logs: Any, names: list[str], rate: float, duration: float, tick: float
             now = time.time()
             for k in range(count):
                 g = (seq + k) % len(names)
+                tail = f" {SYMPTOM}" if (seq + k) % SYMPTOM_EVERY == 0 else ""
                 batches.setdefault(g, []).append(
-                    {"timestamp": int(now * 1000), "message": f"bench seq={seq + k} sent={now:.6f} g={g}"})
+                    {"timestamp": int(now * 1000), "message": f"bench seq={seq + k} sent={now:.6f} g={g}{tail}"})
             seq += count
             list(pool.map(lambda item: logs.put_log_events(
                 logGroupName=names[item[0]], logStreamName="s", logEvents=item[1]), batches.items()))
@@ -142,7 +153,16 @@ def run(endpoint: str, scenario: Scenario, path: str, run_id: int, duration: flo
     # Until the tail follows every group: sessions open, or polls begun (not a measurement).
     time.sleep(3.0 if scenario.groups <= 60 else 6.0)
     written = write(logs, names, scenario.rate, duration)
+    # What the tail is meant to show: every line of the groups with a session (and of every
+    # group when polling), the symptom lines of the groups Logs Insights reads filtered.
+    groups = scenario.groups
+
+    def expected(seq: int) -> bool:
+        return path == "polling" or seq % groups < SESSION_GROUPS or seq % SYMPTOM_EVERY == 0
+
+    wanted = sum(1 for seq in range(written) if expected(seq))
     seqs: Counter[int] = Counter()
+    extra = 0
     latencies: list[float] = []
     session_latencies: list[float] = []
     deadline = time.monotonic() + drain
@@ -150,13 +170,16 @@ def run(endpoint: str, scenario: Scenario, path: str, run_id: int, duration: flo
         try:
             when, line = found.get(timeout=0.2)
         except queue.Empty:
-            if len(seqs) >= written:
+            if sum(1 for seq in seqs if expected(seq)) >= wanted:
                 break
             continue
         m = LINE.search(line)
         if m is None:
             continue
         seq = int(m.group(1))
+        if not expected(seq):
+            extra += 1
+            continue
         seqs[seq] += 1
         if seqs[seq] == 1:
             latency = when - float(m.group(2))
@@ -181,25 +204,142 @@ def run(endpoint: str, scenario: Scenario, path: str, run_id: int, duration: flo
         values = sorted(values)
         return values[min(len(values) - 1, int(p * len(values)))] if values else float("nan")
 
-    return Result(scenario, path, written, len(seqs), written - len(seqs),
+    return Result(scenario, path, wanted, len(seqs), wanted - len(seqs),
                   sum(c - 1 for c in seqs.values() if c > 1), pct(latencies, 0.5), pct(latencies, 0.95),
                   pct(session_latencies, 0.95),
                   counts.get("FilterLogEvents", {}).get("calls", 0) / counted,
                   ", ".join(f"{api} {counts[api]['throttled']}" for api in tail_apis
                             if counts.get(api, {}).get("throttled")) or "0",
-                  f"{sampled}/{updates}" if path == "live" else "-")
+                  f"{sampled}/{updates}" if path == "live" else "-", extra)
 
 
 def show_header() -> None:
     print("| groups | ev/s | path | p50 | p95 | p95 (groups with a session) | lost | repeated "
-          "| FilterLogEvents/s | throttled | sampled updates |", flush=True)
-    print("|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+          "| FilterLogEvents/s | throttled | sampled updates | extra |", flush=True)
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
 
 
 def show(r: Result) -> None:
     print(f"| {r.scenario.groups} | {r.scenario.rate:g} | {r.path} | {r.p50:.2f} s | {r.p95:.2f} s "
-          f"| {r.p95_sessions:.2f} s | {r.lost} | {r.repeated} | {r.filter_per_s:.2f} | {r.throttled} "
-          f"| {r.sampled} |", flush=True)
+          f"| {r.p95_sessions:.2f} s | {r.lost} of {r.written} | {r.repeated} | {r.filter_per_s:.2f} "
+          f"| {r.throttled} | {r.sampled} | {r.extra} |", flush=True)
+
+
+def shift(endpoint: str, run_id: int, before: float, after: float, drain: float,
+          groups: int = 200, rate: float = 15.0) -> None:
+    """Traffic over the groups that got sessions, then moved to the groups without; how
+    long until the sessions follow, latency before and after, lost and repeated."""
+    import asyncio
+
+    from warroom.aws.logtail import LogTail, TailOptions
+    from warroom.aws.session import AwsOptions
+
+    logs = logs_client(endpoint)
+    prefix = f"/scale/{run_id}-shift/"
+    names = create_groups(logs, prefix, groups)
+    control(endpoint, "/_warroom/quotas", {"reset_counts": True})
+    seen: Counter[int] = Counter()
+    latencies: list[tuple[float, float]] = []  # (sent, latency)
+    marks: dict[str, float] = {}
+    notes: list[str] = []
+
+    async def main_() -> None:
+        tail = LogTail(AwsOptions(endpoint_url=endpoint, region="us-east-1"), [prefix], None, TailOptions())
+
+        async def consume() -> None:
+            async for batch in tail.batches():
+                now = time.time()
+                for record in batch:
+                    m = LINE.search(record.message)
+                    if m:
+                        seen[int(m.group(1))] += 1
+                        if seen[int(m.group(1))] == 1:
+                            latencies.append((float(m.group(2)), now - float(m.group(2))))
+
+        reader = asyncio.create_task(consume())
+        try:
+            while tail.stats().live_groups < SESSION_GROUPS:  # not a measurement: sessions open
+                await asyncio.sleep(0.2)
+            holders = sorted(tail.live.assigned()) if tail.live else []
+            others = [n for n in names if n not in holders]
+            seq = await asyncio.to_thread(write_to, logs, names, holders, rate, before, 0)
+            marks["shift"] = time.time()
+            target = set(others)
+            written = seq
+
+            async def write_after() -> int:
+                return await asyncio.to_thread(write_to, logs, names, others, rate, after, written)
+
+            writing = asyncio.create_task(write_after())
+            while not writing.done():
+                if "followed" not in marks and tail.live and target <= tail.live.assigned() \
+                        and all(tail.groups[n].live for n in target):
+                    marks["followed"] = time.time()
+                await asyncio.sleep(0.2)
+            marks["total"] = await writing
+            deadline = time.monotonic() + drain
+            while len(seen) < marks["total"] and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            marks["filter_calls"] = tail.stats().filter_calls
+            notes.append(f"ranked by {tail.places.by or '-'}"
+                         + (f" (metric: {tail.places.metric_error})" if tail.places.metric_error else "")
+                         + f"; Live Tail starts {tail.live.stats.starts if tail.live else 0}")
+            marks["throttled"] = tail.stats().throttled
+        finally:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+            await tail.aclose()
+
+    began = time.time()
+    asyncio.run(main_())
+    total = int(marks.get("total", 0))
+    follow = marks.get("followed")
+
+    def p95(values: list[float]) -> float:
+        values = sorted(values)
+        return values[min(len(values) - 1, int(0.95 * len(values)))] if values else float("nan")
+
+    moment = marks["shift"]
+    before_shift = [lat for sent, lat in latencies if sent < moment]
+    waiting = [lat for sent, lat in latencies if sent >= moment and (follow is None or sent < follow)]
+    settled = [lat for sent, lat in latencies if follow is not None and sent >= follow]
+    followed = f"{follow - moment:.0f} s" if follow is not None else "not within the run"
+    repeated = sum(c - 1 for c in seen.values() if c > 1)
+    print(f"traffic shift: {groups} groups, {rate:g} ev/s over the {SESSION_GROUPS} with sessions for "
+          f"{before:g} s, then over the {groups - SESSION_GROUPS} without for {after:g} s", flush=True)
+    print("| sessions followed after | p95 before the shift | p95 after, until followed | p95 once followed "
+          "| lost | repeated | FilterLogEvents/s | throttled |", flush=True)
+    print("|---|---|---|---|---|---|---|---|", flush=True)
+    print(f"| {followed} | {p95(before_shift):.2f} s | {p95(waiting):.2f} s | {p95(settled):.2f} s "
+          f"| {total - len(seen)} of {total} | {repeated} "
+          f"| {marks.get('filter_calls', 0) / (time.time() - began):.2f} | {int(marks.get('throttled', 0))} |",
+          flush=True)
+    for note in notes:
+        print(f"  {note}", flush=True)
+
+
+def write_to(logs: Any, names: list[str], targets: list[str], rate: float, duration: float,
+             first: int, tick: float = 0.5) -> int:
+    """`write`, over `targets` only, numbering from `first`; returns the next number."""
+    index = {name: i for i, name in enumerate(names)}
+    seq = first
+    start = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        for i in range(int(duration / tick)):
+            if (wait := start + i * tick - time.monotonic()) > 0:
+                time.sleep(wait)
+            count = first + int(rate * (i + 1) * tick) - seq
+            batches: dict[str, list[dict[str, Any]]] = {}
+            now = time.time()
+            for k in range(count):
+                name = targets[(seq + k) % len(targets)]
+                batches.setdefault(name, []).append(
+                    {"timestamp": int(now * 1000),
+                     "message": f"bench seq={seq + k} sent={now:.6f} g={index[name]}"})
+            seq += count
+            list(pool.map(lambda item: logs.put_log_events(
+                logGroupName=item[0], logStreamName="s", logEvents=item[1]), batches.items()))
+    return seq
 
 
 def main() -> int:
@@ -209,6 +349,10 @@ def main() -> int:
     parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait for stragglers")
     parser.add_argument("--only", type=int, action="append", help="run only the scenario with this many groups")
     parser.add_argument("--paths", default="live,polling")
+    parser.add_argument("--no-shift", action="store_true", help="skip the traffic-shift run")
+    parser.add_argument("--no-table", action="store_true", help="only the traffic-shift run")
+    parser.add_argument("--shift-before", type=float, default=30.0, help="s of traffic before the shift")
+    parser.add_argument("--shift-after", type=float, default=150.0, help="s of traffic after it")
     args = parser.parse_args()
     os.environ.update(OFFLINE_ENV)  # dummy credentials, never real ones
     scenarios = [Scenario(10, 15), Scenario(60, 15), Scenario(200, 15), Scenario(5, 5000)]
@@ -223,10 +367,13 @@ def main() -> int:
         endpoint = server.stdout.readline().strip().split("=", 1)[1]
         print(f"offline account {endpoint}: quotas on, {args.latency:g} ms per call, "
               f"{args.duration:g} s of writing per run", flush=True)
-        show_header()
-        for run_id, scenario in enumerate(scenarios):
-            for path in args.paths.split(","):
-                show(run(endpoint, scenario, path, run_id, args.duration, args.drain))
+        if not args.no_table:
+            show_header()
+            for run_id, scenario in enumerate(scenarios):
+                for path in args.paths.split(","):
+                    show(run(endpoint, scenario, path, run_id, args.duration, args.drain))
+        if not args.no_shift:
+            shift(endpoint, len(scenarios), args.shift_before, args.shift_after, args.drain)
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=30)

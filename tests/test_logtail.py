@@ -429,7 +429,7 @@ async def test_a_late_event_a_narrowed_head_poll_skips_is_swept_exactly_once(mot
 
 
 async def test_filter_answers_parsed_fast_equal_what_botocore_parses(moto: MotoServer) -> None:
-    from warroom.aws.logtail import _fast_filter_answers
+    from warroom.aws.filteranswers import fast_filter_answers as _fast_filter_answers
 
     logs = logs_client(moto)
     logs.create_log_group(logGroupName="g")

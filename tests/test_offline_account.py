@@ -357,3 +357,42 @@ def test_demo_serve_bare_is_an_empty_account_with_quotas() -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+# -- AWS/Logs metrics ----------------------------------------------------------------------
+
+
+def test_put_log_events_publishes_incoming_log_events_and_bytes_per_group(quotas: MotoServer) -> None:
+    import datetime as dt
+
+    logs = client(quotas)
+    make_groups(logs, "/met/a", "/met/b")
+    put(logs, "/met/a", ["hello", "world", "again"])
+    put(logs, "/met/a", ["x" * 100])
+    put(logs, "/met/b", ["one"])
+    # A refused put (no such stream) is not taken in, so not counted.
+    with pytest.raises(botocore.exceptions.ClientError):
+        put(logs, "/met/b", ["lost"], stream="missing")
+    cloudwatch = client(quotas, "cloudwatch")
+    end = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+
+    def query(qid: str, metric: str, group: str) -> dict[str, Any]:
+        return {"Id": qid, "MetricStat": {"Metric": {
+            "Namespace": "AWS/Logs", "MetricName": metric,
+            "Dimensions": [{"Name": "LogGroupName", "Value": group}]}, "Period": 60, "Stat": "Sum"}}
+
+    answer = cloudwatch.get_metric_data(
+        MetricDataQueries=[query("a", "IncomingLogEvents", "/met/a"), query("b", "IncomingLogEvents", "/met/b"),
+                           query("c", "IncomingBytes", "/met/a"), query("d", "IncomingLogEvents", "/met/none")],
+        StartTime=end - dt.timedelta(minutes=5), EndTime=end)
+    sums = {r["Id"]: sum(r["Values"]) for r in answer["MetricDataResults"]}
+    assert sums["a"] == 4 and sums["b"] == 1 and sums["d"] == 0
+    assert sums["c"] == len("helloworldagain") + 100 + 4 * 26  # message bytes plus AWS's 26 per event
+    # One datapoint a minute per group and metric, however many puts.
+    points = {r["Id"]: len(r["Values"]) for r in answer["MetricDataResults"]}
+    assert points["a"] in (1, 2)  # 2 only when the puts straddled a minute
+    stats = cloudwatch.get_metric_statistics(
+        Namespace="AWS/Logs", MetricName="IncomingLogEvents", Statistics=["Sum"], Period=60,
+        Dimensions=[{"Name": "LogGroupName", "Value": "/met/a"}],
+        StartTime=end - dt.timedelta(minutes=5), EndTime=end)
+    assert sum(p["Sum"] for p in stats["Datapoints"]) == 4

@@ -10,11 +10,11 @@ import boto3
 
 from tests.demo_helpers import alive, children_of
 from warroom.aws.session import AwsOptions, AwsSession
+from warroom.aws.tail_worker import Recognise
 from warroom.demo.server import MotoServer
 from warroom.incident.source_events import Inbox
 from warroom.incident.store import IncidentStore
 from warroom.playbook.catalog import load_catalog
-from warroom.aws.tail_worker import Recognise
 from warroom.tui.feeds import tail_feed
 
 GROUP = "/aws/lambda/bos-dev-agent-persona"

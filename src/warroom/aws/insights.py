@@ -13,9 +13,12 @@ import asyncio
 import datetime as dt
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from warroom.aws.pacing import Pacer
+
+if TYPE_CHECKING:
+    from warroom.playbook.matcher import Matcher
 
 MAX_GROUPS = 50            # per query (the service's limit)
 MAX_ROWS = 10_000          # per query (the service's limit)
@@ -50,6 +53,14 @@ def literal_filter(literals: Sequence[tuple[frozenset[str], bool]]) -> str | Non
         if len(clause) + len(QUERY) + len(" | filter ") <= MAX_QUERY:
             return clause or None
     return None
+
+
+def symptom_filter(matcher: Matcher) -> str | None:
+    """The filter clause keeping the lines that may match one of the matcher's symptoms
+    (each must hold a literal of its first set); None when there is no symptom."""
+    if not matcher.entries:
+        return None
+    return literal_filter([(e.conjuncts[0], e.caseless) for e in matcher.entries if e.conjuncts])
 
 
 def _weakest(literals: set[str]) -> list[str]:

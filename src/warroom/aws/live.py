@@ -7,9 +7,12 @@ under StartLiveTail's own quota), hands every update to the sink, and starts it 
 after a drop, after the session's end (AWS ends them at 3 hours) and before that end
 (`renew_after`). The sink backfills the gap around each restart with FilterLogEvents.
 
-LimitExceededException (other consoles hold sessions too) makes the account's limit the
-number of sessions open now: the slots beyond it hand their groups back to be polled and
-try again after `retry_after`. A refusal (no `logs:StartLiveTail` permission, an endpoint
+A slot's groups can change (`assign`, `release`: the tail moves sessions to where the
+traffic is) and so can the filter pattern: the slot's session then restarts. A restart
+refused with LimitExceededException is tried again shortly, a few times (the session it
+replaces may still count). Otherwise LimitExceededException (other consoles hold sessions
+too) makes the account's limit the number of sessions open now: the slots beyond it hand
+their groups back to be polled and try again after `retry_after`. A refusal (no `logs:StartLiveTail` permission, an endpoint
 without the API) ends Live Tail for the whole tail, once, with the reason.
 """
 
@@ -27,6 +30,8 @@ from warroom.aws.seen import Occurrences
 from warroom.aws.session import AwsSession, error_code
 
 LIMIT_CODE = "LimitExceededException"
+RESTART_RETRIES = 3  # LimitExceeded answers to a restart retried before lowering the limit
+RESTART_PAUSE = 1.0  # s, about: AWS updates (and notices a closed session) once a second
 SHORT_SESSION = 5.0  # s: a session that ended sooner counts as a failed start
 GROUP_CODES = frozenset({"ResourceNotFoundException", "InvalidParameterException"})
 
@@ -70,6 +75,7 @@ class _Slot:
     task: asyncio.Task[None] | None = None
     open: bool = False
     starting: bool = False                     # a StartLiveTail call of it is in flight
+    held: bool = False                         # it had a session open: a start is a restart
     delivered_to: int | None = None            # ms: when the last update (or the start) came
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -88,6 +94,7 @@ class LiveSessions:
         self.renew_after = renew_after
         self.retry_after = retry_after
         self.stats = LiveStats(limit=max_sessions)
+        self._max_sessions = max_sessions
         self._slots: list[_Slot] = []
         self._client: Any = None
         self._generation = 0  # the session's, when the client was made
@@ -117,9 +124,34 @@ class LiveSessions:
             slot.changed.set()
             placed.append(name)
         for slot in self._slots:
-            if slot.task is None:
+            if slot.task is None or slot.task.done():
                 slot.task = asyncio.create_task(self._run(slot))
         return placed
+
+    @property
+    def capacity(self) -> int:
+        """Groups the sessions can hold now (the session limit lowers it)."""
+        return 0 if self.refused else self.per_session * self.stats.limit
+
+    def assigned(self) -> set[str]:
+        """The groups in a slot: delivered by a session, or about to be."""
+        return {name for slot in self._slots for name in slot.groups}
+
+    def release(self, names: Sequence[str]) -> None:
+        """Take these groups out of their sessions (each session restarts without them; the
+        caller reads them otherwise from the last update that covered them)."""
+        gone = set(names)
+        for slot in self._slots:
+            if gone & slot.groups.keys():
+                for name in gone & slot.groups.keys():
+                    del slot.groups[name]
+                slot.changed.set()
+
+    def set_filter_pattern(self, pattern: str | None) -> None:
+        """Restart every session with this `logEventFilterPattern` (None: every event)."""
+        self.filter_pattern = pattern
+        for slot in self._slots:
+            slot.changed.set()
 
     def behind(self) -> float:
         """Seconds the sessions' reading is behind: since the open session least recently
@@ -149,7 +181,11 @@ class LiveSessions:
 
     async def _run(self, slot: _Slot) -> None:
         failures = 0
+        restarting = 0  # LimitExceeded answers to a restart, in a row
         while True:
+            while not slot.groups:  # every group released: wait for new ones
+                slot.changed.clear()
+                await slot.changed.wait()
             slot.changed.clear()
             names = list(slot.groups)
             slot.starting = True
@@ -163,8 +199,15 @@ class LiveSessions:
                 code = error_code(exc)
                 if await wait_out_expiry(self._session, exc, generation):
                     continue  # the groups' backfill covers the pause when the session starts
+                if code == LIMIT_CODE and slot.held and restarting < RESTART_RETRIES:
+                    # The session this one replaces may still count (AWS notices a closed
+                    # stream late): try again shortly before taking it for the account's limit.
+                    restarting += 1
+                    await asyncio.sleep(RESTART_PAUSE * (0.5 + self._rng.random()))
+                    continue
                 if code == LIMIT_CODE:
                     # The account holds no more than the sessions this tail has (or is getting).
+                    restarting = 0
                     self.stats.limit = sum(s.open or s.starting for s in self._slots)
                     self.sink.live_unavailable(names, "Live Tail session limit reached", refused=False)
                     await asyncio.sleep(self.retry_after * (0.5 + self._rng.random()))
@@ -179,6 +222,7 @@ class LiveSessions:
                 failures += 1
                 await asyncio.sleep(self.pacer.backoff.delay(failures - 1, self._rng))
                 continue
+            restarting = 0
             began = time.monotonic()
             try:
                 renewed = await self._follow(slot, names, answer)
@@ -250,6 +294,9 @@ class LiveSessions:
                     self.stats.sessions += 1
                     self.stats.groups += len(names)
                     self.stats.starts += 1
+                    # A slot that waited out the limit got its session: the limit is higher.
+                    self.stats.limit = min(self._max_sessions, max(self.stats.limit, self.stats.sessions))
+                    slot.held = True
                     self.sink.live_started(names, now)
                     slot.delivered_to = now
                     continue

@@ -6,10 +6,12 @@ and sends the console batches of plain tuples; the console only turns them back 
 records (see `warroom.tui.feeds`).
 
 Protocol, over the child's stdin and stdout: frames of a 4-byte big-endian length and a
-pickle. The parent writes one frame, the `Config`; the child then writes messages:
+pickle. The parent writes one frame, the `Config`, then the console's commands as they come
+(`Narrow`, `Prioritise`, `Lookup` of `warroom.incident.source_events`); the child writes:
 
-    ("batch", [row, ...])   records in timestamp order (`row` from `encode`): a `Records` event
-    a source event          any other `warroom.incident.source_events` event, as it is
+    ("batch", [row, ...])                records in timestamp order (`row` from `encode`): `Records`
+    ("found", token, [row, ...], error)  a `Lookup`'s answer: `Found`
+    a source event                       any other `warroom.incident.source_events` event, as it is
 
 The child exits when its stdin reaches EOF, so it cannot outlive the console however
 that ends (quit, Ctrl-C, crash, SIGKILL). The same `follow` loop runs in-process, posting
@@ -100,31 +102,107 @@ def config_for(options: AwsOptions, specs: Sequence[str], since_ms: int | None,
 async def follow(post: Post, aws: AwsSession | AwsOptions, matcher: Matcher | None,
                  specs: Sequence[str] = ("",), since_ms: int | None = None,
                  retry_every: float = RETRY_EVERY, stats_every: float = STATS_EVERY,
-                 stall_after: float = STALL_AFTER, source: str = SOURCE) -> None:
-    """Follow the log groups, posting batches and the tail's state as `source`'s events."""
+                 stall_after: float = STALL_AFTER, source: str = SOURCE,
+                 mailbox: ev.Mailbox | None = None) -> None:
+    """Follow the log groups, posting batches and the tail's state as `source`'s events,
+    and doing what the console asks through `mailbox`."""
     from warroom.aws.logtail import LogTail, TailOptions
 
     options = aws.options if isinstance(aws, AwsSession) else aws
-    while True:
-        # Not held back for time order: with many groups the backfill within the
-        # FilterLogEvents budget takes a while, and live lines should not wait for it.
-        tail = LogTail(options, specs or ("",), matcher, TailOptions(since_ms=since_ms, merge_since=False))
-        # Expired credentials are waited out inside the tail: the status bar says so meanwhile.
-        tail.credentials.listen(lambda state: _tell_credentials(post, source, state))
-        watcher = asyncio.create_task(_watch_tail(post, source, tail, stats_every, stall_after))
+    control = Control(post, source, options)
+    commands = asyncio.create_task(control.serve(mailbox)) if mailbox is not None else None
+    try:
+        while True:
+            # Not held back for time order: with many groups the backfill within the
+            # FilterLogEvents budget takes a while, and live lines should not wait for it.
+            tail = LogTail(options, specs or ("",), matcher, TailOptions(since_ms=since_ms, merge_since=False))
+            since_ms = await _follow_one(post, tail, control, since_ms, stats_every, stall_after, source)
+            await asyncio.sleep(retry_every)
+    finally:
+        if commands is not None:
+            commands.cancel()
+
+
+async def _follow_one(post: Post, tail: Any, control: Control, since_ms: int | None, stats_every: float,
+                      stall_after: float, source: str) -> int | None:
+    """Run one LogTail until it fails (said) or is cancelled; returns where the next one starts."""
+    control.attach(tail)
+    # Expired credentials are waited out inside the tail: the status bar says so meanwhile.
+    tail.credentials.listen(lambda state: _tell_credentials(post, source, state))
+    watcher = asyncio.create_task(_watch_tail(post, source, tail, stats_every, stall_after))
+    try:
+        async for batch in tail.batches():
+            if batch:
+                post(ev.Records(source, batch))
+                since_ms = resume_from(since_ms, batch)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - shown, then the tail starts again
+        post(ev.Failed(source, f"log tail: {explain(exc, control.options)}"))
+    finally:
+        watcher.cancel()
+        control.attach(None)
+        await tail.aclose()
+    return since_ms
+
+
+class Control:
+    """The console's commands applied to whichever LogTail is running; the standing ones
+    (`Narrow`, `Prioritise`) again to each new one."""
+
+    def __init__(self, post: Post, source: str, options: AwsOptions) -> None:
+        self.post = post
+        self.source = source
+        self.options = options
+        self.tail: Any = None
+        self.narrow: ev.Narrow | None = None
+        self.prioritise: ev.Prioritise | None = None
+        self._lookups: set[asyncio.Task[None]] = set()
+
+    def attach(self, tail: Any) -> None:
+        self.tail = tail
+        if tail is not None:
+            if self.narrow is not None:
+                tail.set_filter_pattern(self.narrow.pattern)
+            if self.prioritise is not None:
+                tail.set_priority(self.prioritise.groups)
+
+    async def serve(self, mailbox: ev.Mailbox) -> None:
+        for command in mailbox.standing():
+            self.handle(command)
+        while True:
+            self.handle(await mailbox.get())
+
+    def handle(self, command: ev.Command) -> None:
+        if isinstance(command, ev.Narrow):
+            self.narrow = command
+            if self.tail is not None:
+                self.tail.set_filter_pattern(command.pattern)
+        elif isinstance(command, ev.Prioritise):
+            self.prioritise = command
+            if self.tail is not None:
+                self.tail.set_priority(command.groups)
+        else:
+            task = asyncio.create_task(self._lookup(command))
+            self._lookups.add(task)
+            task.add_done_callback(self._lookups.discard)
+
+    async def _lookup(self, command: ev.Lookup) -> None:
+        tail = self.tail
+        if tail is None:
+            self.post(ev.Found(self.source, command.token, error="the log tail is starting again; "
+                                                               "press R once more in a moment"))
+            return
         try:
-            async for batch in tail.batches():
-                if batch:
-                    post(ev.Records(source, batch))
-                    since_ms = resume_from(since_ms, batch)
+            records = await tail.lookup(command.term, command.start_ms, command.end_ms)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - shown, then the tail starts again
-            post(ev.Failed(source, f"log tail: {explain(exc, options)}"))
-        finally:
-            watcher.cancel()
-            await tail.aclose()
-        await asyncio.sleep(retry_every)
+        except ValueError as exc:
+            self.post(ev.Found(self.source, command.token, error=str(exc)))
+        except Exception as exc:  # noqa: BLE001 - said in the console, which keeps going
+            self.post(ev.Found(self.source, command.token, error=explain(exc, self.options)))
+        else:
+            self.post(ev.Found(self.source, command.token, records))
 
 
 def _tell_credentials(post: Post, source: str, state: CredentialState) -> None:
@@ -181,7 +259,8 @@ async def _watch_tail(post: Post, source: str, tail: Any, every: float,
 def tail_status(source: str, stats: Any, filter_rate: float, budget: float) -> tuple[ev.TailStatus, ev.Sampled]:
     """The tail's `TailStats` as the events the status bar reads."""
     status = ev.TailStatus(source, stats.live_sessions, stats.live_groups, bool(stats.live_refused),
-                           stats.insights_groups, round(filter_rate, 1), budget)
+                           stats.insights_groups, round(filter_rate, 1), budget,
+                           stats.insights_filtered, stats.assigned_by)
     sampled = ev.Sampled(source, bool(stats.sampled), stats.live_events if stats.sampled else 0,
                          stats.backfilling if stats.sampled else 0)
     return status, sampled
@@ -258,6 +337,8 @@ class PipePost:
             records = event.records
             for i in range(0, len(records), CHUNK):
                 self.send(("batch", encode(records[i:i + CHUNK])))
+        elif isinstance(event, ev.Found):
+            self.send(("found", event.token, encode(event.records), event.error))
         else:
             self.send(event)
 
@@ -266,13 +347,18 @@ def receive(message: Any, source: str) -> ev.SourceEvent:
     """A message the child wrote, as the event it stands for."""
     if isinstance(message, tuple) and message and message[0] == "batch":
         return ev.Records(source, decode(message[1]))
+    if isinstance(message, tuple) and message and message[0] == "found":
+        return ev.Found(source, message[1], decode(message[2]), message[3])
     return message  # type: ignore[no-any-return] - the child only writes events otherwise
 
 
-def _watch_parent(stdin: BinaryIO) -> None:
+def _watch_parent(stdin: BinaryIO, mailbox: ev.Mailbox) -> None:
+    """The console's commands into `mailbox`; at the end of stdin (the console is gone), exit."""
     try:
-        while stdin.read(65536):
-            pass
+        while True:
+            mailbox.put(read_frame(stdin))
+    except EOFError:
+        pass
     finally:
         os._exit(0)
 
@@ -286,12 +372,13 @@ def main() -> None:
         config: Config = read_frame(stdin)
     except EOFError:
         return
-    threading.Thread(target=_watch_parent, args=(stdin,), daemon=True).start()
+    mailbox = ev.Mailbox()
+    threading.Thread(target=_watch_parent, args=(stdin, mailbox), daemon=True).start()
     post = PipePost(out)
     try:
         matcher = Matcher(config.playbooks, config.engine) if config.matcher else None
         asyncio.run(follow(post, config.options, matcher, config.specs, config.since_ms,
-                           config.retry_every, config.stats_every, source=config.source))
+                           config.retry_every, config.stats_every, source=config.source, mailbox=mailbox))
     except BrokenPipeError:
         pass
     except BaseException as exc:  # noqa: BLE001 - told to the console, which restarts us

@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                              "ISO time (default 10m)")
     parser.add_argument("--buffer", metavar="N", type=int, default=100_000,
                         help="log lines kept in memory; the oldest go first (default 100000)")
+    parser.add_argument("--filter-pattern", metavar="P",
+                        help="read only events matching this CloudWatch filter pattern, at the source "
+                             "(symptoms outside it are not seen; :pattern changes it inside)")
     parser.set_defaults(func=run)
 
 
@@ -43,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from warroom.tui.sources import identify
 
     settings: Settings = args.settings
-    _check_buffer(args)
+    _check_args(args)
     # Fail before the screen is taken over: no credentials, no region, unreachable endpoint.
     identity = asyncio.run(identify(settings))
     session = AwsSession(settings.aws())
@@ -65,10 +68,12 @@ def build(args: argparse.Namespace, settings: Settings, target: Target, session:
     made = None if startup is not None else sources()
     if made is not None:
         store.playbooks.update({p.id: p for p in made.catalog})
-    return ConsoleApp(store, target, session=session, fix_hook=_fix_hook(settings.audit_log),
-                      settings=settings, sources=made, startup=startup,
-                      load_sources=sources if made is None else None,
-                      read_only_flag=bool(getattr(args, "read_only", False)))
+    app = ConsoleApp(store, target, session=session, fix_hook=_fix_hook(settings.audit_log),
+                     settings=settings, sources=made, startup=startup,
+                     load_sources=sources if made is None else None,
+                     read_only_flag=bool(getattr(args, "read_only", False)))
+    app.tails.narrow_to(getattr(args, "filter_pattern", None))  # told to each tail as it starts
+    return app
 
 
 def _sources(args: argparse.Namespace) -> Sources:
@@ -82,9 +87,18 @@ def _sources(args: argparse.Namespace) -> Sources:
     return Sources(catalog, tuple(getattr(args, "group", ()) or ()), since_ms)
 
 
-def _check_buffer(args: argparse.Namespace) -> None:
+def _check_args(args: argparse.Namespace) -> None:
+    """What the command line says wrong, before anything is reached (AWS, the screen)."""
+    from warroom import timespec
+
     if getattr(args, "buffer", 100_000) < 100:
         raise UserError("--buffer: keep at least 100 lines")
+    timespec.since_ms(getattr(args, "since", None) or "10m")
+    from warroom.aws import filterpattern
+
+    wrong = filterpattern.problem(getattr(args, "filter_pattern", None) or "")
+    if wrong:
+        raise UserError(f"--filter-pattern: {wrong}")
 
 
 def run_app(app: ConsoleApp) -> int:

@@ -152,6 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     from warroom.demo.faults import FaultInjector
     from warroom.demo.insights import Insights
     from warroom.demo.livetail import LiveTail
+    from warroom.demo.logmetrics import LogMetrics
     from warroom.demo.quotas import AccountQuotas, QuotaConfig
 
     # Faults sit outside the emulation so that emulated calls can be throttled too; the
@@ -159,8 +160,8 @@ def main(argv: list[str] | None = None) -> None:
     # Quotas and latency are the account's own behaviour, under any injected fault.
     quotas = QuotaConfig(enabled=not args.no_quotas, latency_ms=args.latency)
     dispatcher = DomainDispatcherApplication(create_backend_app)
-    app = FaultInjector(AccountQuotas(CloudTrailRecorder(LiveTail(Insights(WorldControl(
-        dispatcher)))), quotas))
+    app = FaultInjector(AccountQuotas(CloudTrailRecorder(LiveTail(Insights(LogMetrics(WorldControl(
+        dispatcher))))), quotas))
     server = make_server("127.0.0.1", args.port, app, threaded=True,
                          request_handler=MotoRequestHandler)
     threading.Thread(target=_watch_parent, daemon=True).start()

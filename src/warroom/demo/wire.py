@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from warroom.demo.operations import signing_region
 
 ACCOUNT = "123456789012"
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 App = Callable[[Environ, StartResponse], Iterable[bytes]]
-
-_REGION = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/")
-
 
 def request_body(environ: Environ) -> dict[str, Any]:
     length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -25,8 +23,7 @@ def logs_backend(environ: Environ) -> Any:
     """moto's CloudWatch Logs backend of the region the request is signed for."""
     from moto.logs.models import logs_backends
 
-    found = _REGION.search(environ.get("HTTP_AUTHORIZATION", ""))
-    return logs_backends[ACCOUNT][found.group(1) if found else "us-east-1"]
+    return logs_backends[ACCOUNT][signing_region(environ)]
 
 
 def find_group(backend: Any, identifier: str) -> Any:

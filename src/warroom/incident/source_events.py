@@ -1,13 +1,15 @@
-"""What sources say, and the one inbox they say it into.
+"""What sources say, and the one inbox they say it into; what the console asks of them.
 
 Every source (a log tail, the health check, the demo's start-up) runs off the UI's loop
 and only posts these events, each naming its source; the console drains the inbox on the
 UI thread and applies them to the store (`IncidentStore.apply`), which so has one writer.
-No Textual here.
+The other way, the console puts commands (`Narrow`, `Prioritise`, `Lookup`) into a log
+tail's `Mailbox`; their answers come back through the inbox (`Found`). No Textual here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import deque
 from collections.abc import Sequence
@@ -93,6 +95,8 @@ class TailStatus:
     insights_groups: int = 0
     filter_rate: float = 0.0      # FilterLogEvents calls/s over the last interval
     filter_budget: float = 0.0    # calls/s the tail may use
+    insights_filtered: bool = False  # the Insights reads fetch only lines holding a symptom's literals
+    assigned_by: str = ""         # what gave the busiest groups their sessions: "activity", "last event"
 
     def text(self, sampled: Sampled | None = None) -> str:
         """`Live Tail 6×60 · Insights 50 · sampled: 1,204 live, backfilling 3 · FilterLogEvents 0.8/1 per s`."""
@@ -102,7 +106,9 @@ class TailStatus:
         elif self.live_refused:
             parts.append("Live Tail refused: polling")
         if self.insights_groups:
-            parts.append(f"Insights {self.insights_groups}")
+            parts.append(f"Insights {self.insights_groups}"
+                         + (" (symptom lines)" if self.insights_filtered else "")
+                         + (f", sessions by {self.assigned_by}" if self.assigned_by else ""))
         if sampled is not None and sampled.sampled:
             parts.append(f"sampled: {sampled.live:,} live, backfilling {sampled.backfilling}")
         parts.append(f"FilterLogEvents {self.filter_rate:.1f}/{self.filter_budget:g} per s")
@@ -120,7 +126,95 @@ class CheckResult:
     records: Sequence[Record] = ()   # deploy and log records not sent before, in timestamp order
 
 
-SourceEvent = Starting | Ready | Records | Ok | Failed | Stalled | Throttled | Sampled | TailStatus | CheckResult
+@dataclass(frozen=True)
+class Found:
+    """A `Lookup`'s answer: the events holding its term, oldest first, or why there are none."""
+
+    source: str
+    token: int
+    records: Sequence[Record] = ()
+    error: str = ""
+
+
+SourceEvent = (Starting | Ready | Records | Ok | Failed | Stalled | Throttled | Sampled | TailStatus
+               | CheckResult | Found)
+
+
+# -- the console's commands to a log tail ---------------------------------------------------
+
+@dataclass(frozen=True)
+class Narrow:
+    """Read only the events matching a CloudWatch filter pattern, at the source (None: all)."""
+
+    pattern: str | None
+
+
+@dataclass(frozen=True)
+class Prioritise:
+    """These groups get Live Tail sessions first (groups with findings, the selected resource's)."""
+
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Find every event holding `term` (a request id) in [start_ms, end_ms]: answered by `Found`."""
+
+    token: int
+    term: str
+    start_ms: int
+    end_ms: int
+
+
+Command = Narrow | Prioritise | Lookup
+
+
+class Mailbox:
+    """Commands for one source: put from any thread, taken in order on the source's loop.
+
+    `Narrow` and `Prioritise` are states, not requests: the latest of each is kept, so a tail
+    that starts again (a new child, new settings) is told them first (`standing`).
+    """
+
+    def __init__(self) -> None:
+        self._queue: deque[Command] = deque()
+        self._lock = threading.Lock()
+        self._waiter: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+        self.narrow: Narrow | None = None
+        self.prioritise: Prioritise | None = None
+
+    def put(self, command: Command) -> None:
+        with self._lock:
+            if isinstance(command, Narrow):
+                self.narrow = command
+            elif isinstance(command, Prioritise):
+                self.prioritise = command
+            self._queue.append(command)
+            waiter = self._waiter
+        if waiter is not None:
+            loop, event = waiter
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:
+                pass  # that loop is closed: the next `get` binds to its own
+
+    def standing(self) -> list[Command]:
+        """The states in force, for a tail starting afresh."""
+        with self._lock:
+            return [c for c in (self.narrow, self.prioritise) if c is not None]
+
+    async def get(self) -> Command:
+        """The next command, waiting on the running loop for one."""
+        loop = asyncio.get_running_loop()
+        while True:
+            with self._lock:
+                if self._queue:
+                    return self._queue.popleft()
+                if self._waiter is None or self._waiter[0] is not loop:
+                    self._waiter = (loop, asyncio.Event())
+                event = self._waiter[1]
+                event.clear()
+            await event.wait()
 
 
 @dataclass

@@ -25,6 +25,7 @@ from warroom.tui.messages import FixRequested
 from warroom.tui.palette import ConsoleCommands
 from warroom.tui.source_thread import Feed, run_on_thread
 from warroom.tui.statusbar import Target
+from warroom.tui.tail_commands import TailCommands
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -75,6 +76,7 @@ class ConsoleApp(App[None]):
         self._ready_at: str | None = None  # the startup's address, while `sources` are not made yet
         self.read_only_flag = read_only_flag
         self._sourced: dict[str, tuple[str, Worker[None]]] = {}
+        self.tails = TailCommands()  # what the console asks of its log tails (R, :pattern, priorities)
         self._regional: dict[str, AwsSession] = {}  # sessions for the other regions' resources
         self.fix_hook = fix_hook
         self.timers = timers
@@ -90,7 +92,8 @@ class ConsoleApp(App[None]):
         if self.timers:
             self.set_interval(DRAIN_INTERVAL, self.drain)
             self.set_interval(TICK_INTERVAL, self.tick)
-        for feed in self.feeds:
+        for n, feed in enumerate(self.feeds):
+            self.tails.started(f"feed {n}", feed)
             self.run_worker(self._run_feed(feed), group="feeds", exit_on_error=False)
         if self.startup is not None:
             if self.startup.starting:
@@ -133,9 +136,11 @@ class ConsoleApp(App[None]):
         for key in self._sourced.keys() - feeds.keys():
             name, worker = self._sourced.pop(key)
             worker.cancel()
+            self.tails.stopped(key)
             self.store.forget_source(name)
         for key, feed in feeds.items():
             if key not in self._sourced:
+                self.tails.started(key, feed)
                 self._sourced[key] = (feed.name, self.run_worker(self._run_feed(feed), group="feeds",
                                                                  exit_on_error=False))
 
@@ -221,6 +226,9 @@ class ConsoleApp(App[None]):
         stats = self.store.stats
         shown = (stats.connection, stats.message, len(self.store.findings))
         for event in self.inbox.take():
+            if isinstance(event, ev.Found):  # an answer for the logs pane, not a source's state
+                self.main.logs.found(event)
+                continue
             self.store.apply(event)
             if isinstance(event, ev.Ready) and self.startup is not None and event.source == self.startup.name:
                 self._account_ready(event.address)
@@ -234,6 +242,10 @@ class ConsoleApp(App[None]):
     def tick(self) -> None:
         self.store.tick()
         self.main.tick()
+        # Groups with findings and the selected resource's get Live Tail sessions first.
+        selected = self.main.logs.model.groups if self.main.is_mounted else None
+        self.tails.prioritise_groups([f.group for f in self.store.findings.values() if f.group]
+                                     + list(selected or ()))
         if self._gc_threshold is not None:
             now = time.monotonic()
             since = now - self._full_gc_at

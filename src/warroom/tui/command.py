@@ -25,18 +25,20 @@ from warroom.tui.lines import plain
 from warroom.tui.palette import highlight
 
 VERBS = ("resource", "playbook", "filter", "follow", "help", "quit", "fix", "changes", "scope", "region",
-         "profile")
+         "profile", "pattern")
 # Commands offered as candidates; those with an argument complete to "VERB " first.
 COMMANDS = (("follow", "follow the newest lines"), ("help", "every key"), ("quit", "quit warroom"),
             ("changes", "what changed before the symptoms"), ("fix ", "open the fix wizard: fix PLAYBOOK"),
             ("filter ", "filter the logs: filter TEXT"),
+            ("pattern ", "read only matching events at the source: pattern CLOUDWATCH-PATTERN | off "
+                         "(bare: the / filter's text)"),
             ("scope ", "show or change the scope: scope stack NAME | tag KEY=VALUE | prefix P | all"),
             ("region ", "read other regions: region us-east-1,eu-west-1"),
             ("profile ", "switch the AWS profile: profile NAME"))
 ARGUMENT = {"fix": "playbook", "playbook": "playbook", "pb": "playbook", "resource": "resource",
             "res": "resource"}
 FREE = frozenset({"filter", "f", "follow", "help", "h", "quit", "q", "q!", "changes", "scope", "region",
-                  "profile"})  # run as typed
+                  "profile", "pattern"})  # run as typed
 SHOWN = 8
 
 

@@ -28,8 +28,10 @@ SEEN_CHECK_RECORDS = 50_000  # check records remembered, so that a round sends o
 
 async def tail_feed(post: Post, session: AwsSession, recognise: tail_worker.Recognise | None,
                     specs: Sequence[str] = ("",), since_ms: int | None = None, *,
-                    in_process: bool = False, source: str = tail_worker.SOURCE) -> None:
-    """Follow the log groups, posting `source`'s batches and state.
+                    in_process: bool = False, source: str = tail_worker.SOURCE,
+                    mailbox: ev.Mailbox | None = None) -> None:
+    """Follow the log groups, posting `source`'s batches and state; the console's commands
+    come through `mailbox`.
 
     The tail and its matcher run in a child process (`warroom.aws.tail_worker`): decoding
     big FilterLogEvents pages and matching their lines hold the GIL, and in this process
@@ -38,12 +40,12 @@ async def tail_feed(post: Post, session: AwsSession, recognise: tail_worker.Reco
     """
     if in_process:
         matcher = recognise.matcher() if recognise is not None else None
-        await tail_worker.follow(post, session, matcher, specs, since_ms, source=source)
+        await tail_worker.follow(post, session, matcher, specs, since_ms, source=source, mailbox=mailbox)
         return
     while True:
         config = tail_worker.config_for(session.options, specs, since_ms, recognise, source)
         try:
-            since_ms = await _tail_child(post, config)
+            since_ms = await _tail_child(post, config, mailbox)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - shown, then the tail starts again
@@ -51,7 +53,7 @@ async def tail_feed(post: Post, session: AwsSession, recognise: tail_worker.Reco
         await asyncio.sleep(config.retry_every)
 
 
-async def _tail_child(post: Post, config: tail_worker.Config) -> int | None:
+async def _tail_child(post: Post, config: tail_worker.Config, mailbox: ev.Mailbox | None) -> int | None:
     """Run one tail child until it ends; returns where a new one should start reading."""
     since_ms = config.since_ms
     process = await asyncio.create_subprocess_exec(
@@ -61,8 +63,12 @@ async def _tail_child(post: Post, config: tail_worker.Config) -> int | None:
         start_new_session=True,  # Ctrl-C in the terminal is the console's to handle
         limit=1 << 20)
     assert process.stdin is not None and process.stdout is not None
+    forward = asyncio.create_task(_forward(mailbox, process.stdin)) if mailbox is not None else None
     try:
         process.stdin.write(tail_worker.frame(config))
+        if mailbox is not None:  # what is in force already, before anything new
+            for command in mailbox.standing():
+                process.stdin.write(tail_worker.frame(command))
         await process.stdin.drain()
         while True:
             try:
@@ -77,7 +83,17 @@ async def _tail_child(post: Post, config: tail_worker.Config) -> int | None:
                 since_ms = tail_worker.resume_from(since_ms, event.records)
             post(event)
     finally:
+        if forward is not None:
+            forward.cancel()
         await _stop_child(process)
+
+
+async def _forward(mailbox: ev.Mailbox, stdin: asyncio.StreamWriter) -> None:
+    """The console's commands to the tail child, as they come."""
+    while True:
+        command = await mailbox.get()
+        stdin.write(tail_worker.frame(command))
+        await stdin.drain()
 
 
 async def _stop_child(process: asyncio.subprocess.Process) -> None:

@@ -88,6 +88,8 @@ class LogModel:
         self._group_hits: dict[str, bool] = {}
         self.filter_text = ""
         self.request = ""                            # R: one request's lines, in time order
+        # R's lines that CloudWatch still had and the buffer did not: shown as seq -1-k.
+        self.fetched: list[Record] = []
         self.window = 0                              # index into WINDOWS
         # Sequence numbers as machine integers: 8 bytes a line shown, not an int object each.
         self._index: array[int] | None = None        # None: the whole ring, unfiltered
@@ -116,13 +118,13 @@ class LogModel:
 
     def set_filter(self, text: str) -> None:
         """The `/` filter; typing on narrows the lines shown instead of searching the buffer again."""
-        narrows = self._index is not None and self._plain_text() and text.startswith(self.filter_text) \
+        narrows = self._index is not None and self.plain_text() and text.startswith(self.filter_text) \
             and self._built_for == (self.groups, self.window)
         self.filter_text = text
         self.request = ""
         self.pattern = compile_filter(text)
         self._group_hits.clear()
-        if narrows and self._plain_text():
+        if narrows and self.plain_text():
             # A line (or group) holding the longer text holds the shorter one: the lines
             # shown (and those not yet looked at) are the only ones to look at.
             assert self._index is not None
@@ -130,7 +132,7 @@ class LogModel:
         else:
             self.rebuild()
 
-    def _plain_text(self) -> bool:
+    def plain_text(self) -> bool:
         """The filter is text, not a regex (nor a request): longer text matches fewer lines."""
         return bool(self.filter_text) and not self.request and isinstance(self.pattern, Literal)
 
@@ -182,6 +184,8 @@ class LogModel:
     def rebuild(self) -> None:
         self._ring_first = self.ring.first
         self._todo = ()
+        if not self.request:
+            self.fetched = []
         if not self.filtered:
             self._index = None
             self._start = 0
@@ -190,7 +194,7 @@ class LogModel:
 
     def _keep(self, seqs: Sequence[int]) -> None:
         """The view becomes those of `seqs` (ascending) the filters accept, the newest first."""
-        self._index = _seqs()
+        self._index = _seqs(-1 - k for k in range(len(self.fetched))) if self.request else _seqs()
         self._start = 0
         self._todo = seqs
         self._ring_first = self.ring.first
@@ -228,8 +232,9 @@ class LogModel:
         self._index[self._start:self._start] = new
         if self.request:
             # Groups arrive in batches of their own: a request's lines are put in time order.
-            self._index[self._start:] = _seqs(sorted(self._index[self._start:],
-                                                     key=lambda s: (ring[s].timestamp, s)))
+            self._index[self._start:] = _seqs(sorted(self._index[self._start:], key=self._by_time))
+            if new and self.fetched:
+                self._drop_fetched_twins()
         return len(new)
 
     # -- updates ----------------------------------------------------------------------
@@ -245,7 +250,9 @@ class LogModel:
         new = (s for s in seqs if s >= ring.first and accepts(ring[s]))
         if self.request:
             for s in new:  # a late line of the request goes where its time puts it
-                bisect.insort(self._index, s, key=lambda x: (ring[x].timestamp, x))
+                bisect.insort(self._index, s, key=self._by_time)
+            if self.fetched:
+                self._drop_fetched_twins()
         else:
             self._index.extend(new)
         return len(self._index) - before
@@ -259,7 +266,7 @@ class LogModel:
         if self.request:  # ordered by time: what the ring dropped can be anywhere in the index
             before = len(self._index)
             first = self.ring.first
-            self._index = _seqs(s for s in self._index if s >= first)
+            self._index = _seqs(s for s in self._index if s >= first or s < 0)
             self._ring_first = self.ring.first
             return before - len(self._index)
         index, start = self._index, self._start
@@ -291,7 +298,41 @@ class LogModel:
         return self._index[self._start + i]
 
     def record(self, i: int) -> Record:
-        return self.ring[self.seq(i)]
+        return self._at(self.seq(i))
+
+    def _at(self, seq: int) -> Record:
+        return self.ring[seq] if seq >= 0 else self.fetched[-1 - seq]
+
+    def _by_time(self, seq: int) -> tuple[int, int]:
+        return (self._at(seq).timestamp, seq)
+
+    # -- R: a request's older lines, from CloudWatch -------------------------------------
+
+    def add_fetched(self, records: Iterable[Record]) -> int:
+        """Lines of the request shown (`set_request`) that CloudWatch still had: those not
+        shown already go in where their times put them. Returns how many."""
+        if not self.request or self._index is None:
+            return 0
+        shown = {_identity(self._at(s)) for s in self._index[self._start:]}
+        added = 0
+        for record in records:
+            key = _identity(record)
+            if key in shown or self.request not in record.message:
+                continue
+            shown.add(key)
+            self.fetched.append(record)
+            bisect.insort(self._index, -len(self.fetched), lo=self._start, key=self._by_time)
+            added += 1
+        return added
+
+    def _drop_fetched_twins(self) -> None:
+        """A fetched line the buffer now shows itself (it arrived, or the search reached it)
+        is shown once: the buffer's."""
+        assert self._index is not None
+        live = {_identity(self.ring[s]) for s in self._index[self._start:] if s >= 0}
+        twins = {s for s in self._index[self._start:] if s < 0 and _identity(self.fetched[-1 - s]) in live}
+        if twins:
+            self._index = _seqs(s for s in self._index if s not in twins)
 
     def position(self, seq: int) -> int | None:
         """The view index of a sequence number, if it is shown."""
@@ -314,6 +355,11 @@ class LogModel:
                 return i
             i += step
         return None
+
+
+def _identity(record: Record) -> tuple[str, str, int, str]:
+    """What makes two records the same event, whichever way they came (Live Tail results carry no id)."""
+    return (record.group, record.stream, record.timestamp, record.message)
 
 
 def _seqs(*parts: Iterable[int]) -> array[int]:

@@ -14,6 +14,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from warroom.incident.records import Record
+from warroom.incident.source_events import Found
 from warroom.incident.store import IncidentStore, short_group
 from warroom.tui import lines
 from warroom.tui.logmodel import MARKER_SOURCE, LogModel
@@ -71,11 +72,20 @@ class LogView(ScrollView, can_focus=True):
     class StateChanged(Message):
         """Follow, pause, filter or window changed (the pane title shows them)."""
 
+    class RequestShown(Message):
+        """R showed a request's lines from the buffer: older ones may still be in CloudWatch."""
+
+        def __init__(self, request_id: str, at_ms: int) -> None:
+            super().__init__()
+            self.request_id = request_id
+            self.at_ms = at_ms
+
     def __init__(self, store: IncidentStore, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.store = store
         self.model = LogModel(store.ring, lambda: int(store.clock() * 1000), slice_s=FILTER_SLICE)
         self.following = True
+        self.lookup: tuple[int, int] | None = None  # R's CloudWatch lookup: (token, tails yet to answer)
         self.wrap = False
         self.show_time = True
         self.local_time = False         # z: the time column in local time instead of UTC
@@ -439,10 +449,38 @@ class LogView(ScrollView, can_focus=True):
         if found is None:
             self.notify("no request id on this line", timeout=2)
             return
+        at_ms = self.model.record(self.cursor).timestamp
         self.model.set_request(found)
+        self.lookup = None
         self.refilter()
         self.notify(f"request {lines.plain(found)}: {len(self.model):,} lines in the buffer "
                     "(esc shows every line again)", timeout=4)
+        self.post_message(self.RequestShown(found, at_ms))
+
+    def lookup_sent(self, token: int, tails: int) -> None:
+        """The request shown is being looked up in CloudWatch by `tails` log tails."""
+        self.lookup = (token, tails)
+
+    def found(self, event: Found) -> None:
+        """A tail's answer to the lookup of the request shown: its lines the buffer lacks go in."""
+        if self.lookup is None or event.token != self.lookup[0] or not self.model.request:
+            return  # an answer for a request no longer shown
+        token, waiting = self.lookup
+        self.lookup = (token, waiting - 1) if waiting > 1 else None
+        added = self.model.add_fetched(event.records)
+        if added:
+            self._version += 1
+            self._set_virtual()
+            if self.following:
+                self._to_end()
+            self.refresh()
+        request = lines.plain(self.model.request)
+        if event.error:
+            self.notify(f"request {request}: CloudWatch lookup: {lines.plain(event.error)}",
+                        severity="warning", timeout=6)
+        elif self.lookup is None:
+            self.notify(f"request {request}: looked up in CloudWatch as well: {len(self.model):,} "
+                        f"lines in all", timeout=4)
 
     def action_copy(self) -> None:
         """c: the selected line to the clipboard, by OSC 52 (works over SSH, in tmux with set-clipboard)."""

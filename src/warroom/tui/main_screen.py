@@ -16,9 +16,9 @@ from textual.widgets import Input, Sparkline
 
 from warroom.incident.attribution import record_captures
 from warroom.incident.store import IncidentStore
-from warroom.tui import command
 from warroom.runner.diagnose import params_for, run_diagnose
 from warroom.runner.events import StepResult
+from warroom.tui import command
 from warroom.tui.findings import FindingsList
 from warroom.tui.footer import KeysFooter
 from warroom.tui.guidance import GuidancePane, Shown
@@ -36,6 +36,7 @@ NARROW = 100   # columns below which side panes shrink
 WIDE = 140     # columns from which the findings get room for a resource's whole name
 SHORT = 30     # rows below which the guidance pane shrinks
 DIAGNOSE_TTL = 60.0
+REQUEST_REACH_MS = 15 * 60_000  # R looks this far either side of the line (a Lambda runs 15 min at most)
 
 
 class MainScreen(Screen[None]):
@@ -136,6 +137,9 @@ class MainScreen(Screen[None]):
         if self.resource_label != "all" and model.groups is None:
             scope = plain(self.resource_label)
         parts = [f"Logs  {scope}"]
+        narrow = getattr(self.app, "tails", None)
+        if narrow is not None and narrow.narrow.pattern:
+            parts.append(f"at the source: {plain(narrow.narrow.pattern)}")
         if model.request:
             parts.append(f"request {plain(model.request)}")
         elif model.filter_text:
@@ -301,8 +305,62 @@ class MainScreen(Screen[None]):
             self.update_logs_title()
         elif verb in ("scope", "region", "profile"):
             self.change_settings(verb, arg)
+        elif verb == "pattern":
+            self.narrow(arg)
         else:
             self.jump(verb, arg)
+
+    def narrow(self, arg: str) -> None:
+        """`:pattern P`: the log tails read only events matching the CloudWatch filter pattern P,
+        at the source (Live Tail's `logEventFilterPattern`, FilterLogEvents' `filterPattern`);
+        bare, the `/` filter's text as an exact phrase; `off`, every event again (the time it
+        was on is read again). Symptoms outside the pattern are not seen meanwhile: the logs
+        pane's title says so."""
+        from warroom.aws import filterpattern
+        from warroom.aws.lookup import quoted_term
+        from warroom.tui.app import ConsoleApp
+
+        app = self.app
+        if not isinstance(app, ConsoleApp) or not len(app.tails):
+            self.notify("pattern: no log tail is running", severity="warning", timeout=4)
+            return
+        text = arg.strip()
+        if text.lower() == "off":
+            text = ""
+        elif not text:
+            model = self.logs.model
+            if not model.filter_text or model.request or not model.plain_text():
+                self.notify("pattern: give a CloudWatch filter pattern (:pattern ERROR), or set a "
+                            "/ filter of plain text first", severity="warning", timeout=6)
+                return
+            try:
+                text = quoted_term(model.filter_text)
+            except ValueError as exc:
+                self.notify(f"pattern: the / filter cannot be sent as a pattern: {exc}",
+                            severity="warning", timeout=6)
+                return
+        wrong = filterpattern.problem(text)
+        if wrong:
+            self.notify(f"pattern: {wrong}", severity="warning", timeout=6)
+            return
+        tails = app.tails.narrow_to(text or None)
+        self.update_logs_title()
+        said = f"only events matching {plain(text)} are read" if text else "every event is read again"
+        self.notify(f"pattern: {said} ({tails} log tail{'s' if tails != 1 else ''})", timeout=5)
+
+    def on_log_view_request_shown(self, event: LogView.RequestShown) -> None:
+        """R: also ask the log tails for the request's lines the buffer no longer holds
+        (FilterLogEvents with the id, within the tails' budget), around the line's time."""
+        from warroom.tui.app import ConsoleApp
+
+        app = self.app
+        if not isinstance(app, ConsoleApp):
+            return
+        now = int(self.store.clock() * 1000)
+        asked = app.tails.lookup(event.request_id, event.at_ms - REQUEST_REACH_MS,
+                                 min(now, event.at_ms + REQUEST_REACH_MS))
+        if asked is not None:
+            self.logs.lookup_sent(*asked)
 
     def change_settings(self, verb: str, arg: str) -> None:
         """`:scope`, `:region`, `:profile`: the app restarts its sources on the new settings."""

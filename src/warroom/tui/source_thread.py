@@ -26,6 +26,7 @@ class Feed:
     name: str
     run: Callable[[Post], Awaitable[None]]
     starting: str = ""  # said from the first frame on, until the source itself says something
+    mailbox: ev.Mailbox | None = None  # where the console's commands for it go (a log tail's)
 
 
 async def run_on_thread(feed: Feed, post: Post, explain: Callable[[Exception], str] = str) -> None:

@@ -13,12 +13,13 @@ import asyncio
 from dataclasses import dataclass
 
 from warroom.aws.discovery import discover
-from warroom.aws.tail_worker import Recognise
 from warroom.aws.health import preflight
 from warroom.aws.scope import Scope
 from warroom.aws.session import AwsOptions, AwsSession
+from warroom.aws.tail_worker import Recognise
 from warroom.config import Settings
 from warroom.errors import UserError
+from warroom.incident import source_events as ev
 from warroom.playbook.catalog import Catalog
 from warroom.tui.feeds import CHECK, CHECK_EVERY, check_feed, tail_feed
 from warroom.tui.source_thread import Feed, Post
@@ -47,13 +48,15 @@ class Sources:
         return out
 
     def _tail(self, options: AwsOptions, specs: tuple[str, ...], scope: Scope | None, name: str) -> Feed:
+        mailbox = ev.Mailbox()
+
         async def tail(post: Post) -> None:
             async with AwsSession(options) as session:
                 names = specs if scope is None else await scope_log_groups(session, scope)
                 if names:
                     await tail_feed(post, session, Recognise(tuple(self.catalog), self.engine), names,
-                                    self.since_ms, source=name)
-        return Feed(name, tail)
+                                    self.since_ms, source=name, mailbox=mailbox)
+        return Feed(name, tail, mailbox=mailbox)
 
     def _check(self, settings: Settings) -> Feed:
         async def check(post: Post) -> None:
