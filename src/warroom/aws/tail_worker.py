@@ -194,7 +194,8 @@ class Control:
                                                                "press R once more in a moment"))
             return
         try:
-            records = await tail.lookup(command.term, command.start_ms, command.end_ms)
+            records = await tail.lookup(command.term, command.start_ms, command.end_ms,
+                                        command.groups or None)
         except asyncio.CancelledError:
             raise
         except ValueError as exc:

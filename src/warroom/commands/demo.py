@@ -127,15 +127,15 @@ def _interrupt(signum: int, frame: object) -> None:
 def _serve(endpoint: str) -> int:
     from warroom.demo.server import OFFLINE_ENV
 
-    print(f"endpoint={endpoint}", flush=True)
     # The world accepts any credentials; these dummy ones keep real ones out of its way.
     env = " ".join(f"{k}={v}" for k, v in {"AWS_ENDPOINT_URL": endpoint, **OFFLINE_ENV}.items()
                    if k != "AWS_DEFAULT_REGION")
-    print(f"# in another shell: export {env}\n"
-          "# then: warroom check · warroom tail /aws/lambda/ · "
-          "warroom fix lambda-timeout --param function=bos-dev-agent-persona · "
-          "aws lambda list-functions   (Ctrl-C here stops the world)", file=sys.stderr, flush=True)
-    try:
+    try:  # from the first line on: a SIGTERM right after `endpoint=` is a clean stop too
+        print(f"endpoint={endpoint}", flush=True)
+        print(f"# in another shell: export {env}\n"
+              "# then: warroom check · warroom tail /aws/lambda/ · "
+              "warroom fix lambda-timeout --param function=bos-dev-agent-persona · "
+              "aws lambda list-functions   (Ctrl-C here stops the world)", file=sys.stderr, flush=True)
         threading.Event().wait()
     except KeyboardInterrupt:
         pass

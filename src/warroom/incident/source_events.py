@@ -158,12 +158,14 @@ class Prioritise:
 
 @dataclass(frozen=True)
 class Lookup:
-    """Find every event holding `term` (a request id) in [start_ms, end_ms]: answered by `Found`."""
+    """Find every event holding `term` (a request id) in [start_ms, end_ms], in `groups` (none
+    given: every group the tail follows): answered by `Found`."""
 
     token: int
     term: str
     start_ms: int
     end_ms: int
+    groups: tuple[str, ...] = ()
 
 
 Command = Narrow | Prioritise | Lookup

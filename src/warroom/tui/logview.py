@@ -73,12 +73,14 @@ class LogView(ScrollView, can_focus=True):
         """Follow, pause, filter or window changed (the pane title shows them)."""
 
     class RequestShown(Message):
-        """R showed a request's lines from the buffer: older ones may still be in CloudWatch."""
+        """R showed a request's lines from the buffer: older ones may still be in CloudWatch,
+        in the groups its lines came from."""
 
-        def __init__(self, request_id: str, at_ms: int) -> None:
+        def __init__(self, request_id: str, at_ms: int, groups: frozenset[str]) -> None:
             super().__init__()
             self.request_id = request_id
             self.at_ms = at_ms
+            self.groups = groups
 
     def __init__(self, store: IncidentStore, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -445,17 +447,19 @@ class LogView(ScrollView, can_focus=True):
         if self.cursor is None or self.cursor >= len(self.model):
             self.notify("no line selected: move to one with j/k or n, then R", timeout=2)
             return
-        found = request_id(self.model.record(self.cursor).message)
+        selected = self.model.record(self.cursor)
+        found = request_id(selected.message)
         if found is None:
             self.notify("no request id on this line", timeout=2)
             return
-        at_ms = self.model.record(self.cursor).timestamp
         self.model.set_request(found)
         self.lookup = None
         self.refilter()
         self.notify(f"request {lines.plain(found)}: {len(self.model):,} lines in the buffer "
                     "(esc shows every line again)", timeout=4)
-        self.post_message(self.RequestShown(found, at_ms))
+        # Where the request's lines are: the line's group and those the first search slice met.
+        groups = {self.model.record(i).group for i in range(len(self.model))} | {selected.group}
+        self.post_message(self.RequestShown(found, selected.timestamp, frozenset(g for g in groups if g)))
 
     def lookup_sent(self, token: int, tails: int) -> None:
         """The request shown is being looked up in CloudWatch by `tails` log tails."""

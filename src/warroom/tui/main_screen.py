@@ -350,7 +350,8 @@ class MainScreen(Screen[None]):
 
     def on_log_view_request_shown(self, event: LogView.RequestShown) -> None:
         """R: also ask the log tails for the request's lines the buffer no longer holds
-        (FilterLogEvents with the id, within the tails' budget), around the line's time."""
+        (FilterLogEvents with the id, within the tails' budget), around the line's time, in
+        the groups its lines came from (one call each, not one per group followed)."""
         from warroom.tui.app import ConsoleApp
 
         app = self.app
@@ -358,9 +359,12 @@ class MainScreen(Screen[None]):
             return
         now = int(self.store.clock() * 1000)
         asked = app.tails.lookup(event.request_id, event.at_ms - REQUEST_REACH_MS,
-                                 min(now, event.at_ms + REQUEST_REACH_MS))
+                                 min(now, event.at_ms + REQUEST_REACH_MS), event.groups)
         if asked is not None:
             self.logs.lookup_sent(*asked)
+            self.notify(f"request {plain(event.request_id)}: looking in CloudWatch for its lines the "
+                        f"buffer no longer holds ({len(event.groups)} group{'s' if len(event.groups) != 1 else ''})",
+                        timeout=4)
 
     def change_settings(self, verb: str, arg: str) -> None:
         """`:scope`, `:region`, `:profile`: the app restarts its sources on the new settings."""

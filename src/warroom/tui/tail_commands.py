@@ -51,12 +51,14 @@ class TailCommands:
             self.prioritise = ev.Prioritise(wanted)
             self._send(self.prioritise)
 
-    def lookup(self, term: str, start_ms: int, end_ms: int) -> tuple[int, int] | None:
-        """Ask every tail for the events holding `term`: (token, tails asked), None without tails."""
+    def lookup(self, term: str, start_ms: int, end_ms: int,
+               groups: Iterable[str] = ()) -> tuple[int, int] | None:
+        """Ask every tail for the events holding `term` (in `groups`, else in all it follows):
+        (token, tails asked), None without tails."""
         if not self._mailboxes:
             return None
         self._token += 1
-        return self._token, self._send(ev.Lookup(self._token, term, start_ms, end_ms))
+        return self._token, self._send(ev.Lookup(self._token, term, start_ms, end_ms, tuple(sorted(set(groups)))))
 
     def _send(self, command: ev.Command) -> int:
         for mailbox in self._mailboxes.values():
