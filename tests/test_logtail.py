@@ -140,6 +140,32 @@ async def test_backfill_no_follow_reads_the_window_once_in_order(moto: MotoServe
     assert stats.events == 4 and stats.groups == 1 and stats.mode == "poll"
 
 
+async def test_the_backfill_comes_in_time_order_across_groups_and_live_lines_are_not_held(
+        moto: MotoServer) -> None:
+    """The console's tail (hold_live off): what `--since` reads is handed on in one block in
+    time order across groups, whenever it is complete; what is written after the start is not
+    held for it."""
+    logs = logs_client(moto)
+    for group in ("/aws/lambda/one", "/aws/lambda/two"):
+        logs.create_log_group(logGroupName=group)
+        logs.create_log_stream(logGroupName=group, logStreamName="s")
+    t = now_ms() - 120_000
+    logs.put_log_events(logGroupName="/aws/lambda/one", logStreamName="s", logEvents=[
+        {"timestamp": t + i, "message": f"one {i}"} for i in (0, 2, 4)])
+    logs.put_log_events(logGroupName="/aws/lambda/two", logStreamName="s", logEvents=[
+        {"timestamp": t + i, "message": f"two {i}"} for i in (1, 3)])
+    tail = LogTail(AwsOptions(endpoint_url=moto.endpoint, region="us-east-1"), ["/aws/lambda/"], None,
+                   fast_options(since_ms=t - 10, hold_live=False))
+    async with tail:
+        await tail.start()
+        logs.put_log_events(logGroupName="/aws/lambda/two", logStreamName="s", logEvents=[
+            {"timestamp": now_ms(), "message": "live"}])
+        records = await collect(tail, lambda got: len(got) >= 6)
+    backfill = [r.message for r in records if r.message != "live"]
+    assert backfill == ["one 0", "two 1", "one 2", "two 3", "one 4"]
+    assert "live" in [r.message for r in records]
+
+
 async def test_filter_pattern_goes_to_the_server(moto: MotoServer) -> None:
     logs = logs_client(moto)
     logs.create_log_group(logGroupName="g")
@@ -291,7 +317,7 @@ async def test_fifty_thousand_events_under_faults_arrive_exactly_once(moto: Moto
     tail = LogTail(AwsOptions(endpoint_url=moto.endpoint, region="us-east-1"),
                    ["/aws/lambda/bos-dev", "/aws/lambda/kiro-*"], None,
                    fast_options(late_every=0.5, late_window=5.0, since_ms=now_ms() - 10_000,
-                                live_tail=live))
+                                live_tail=live, max_remembered=5_000))
     before = moto.faults(throttle=0.2, error=0.1, drop=0.05,
                 targets=["Logs_20140328.FilterLogEvents", "Logs_20140328.DescribeLogGroups"], seed=1)["counts"]
     async with tail:

@@ -89,6 +89,7 @@ class LogTail(SessionAssignment, InsightsReads, Polling):
         self._backfill_wake = asyncio.Event()
         self._held: list[Record] = []      # read before every group caught up (merge_since)
         self._holding = self.options.merge_since and self.options.since_ms is not None
+        self._live_from = now_ms()         # with hold_live off, newer events are not held
         self._started = False
         self.on_new_group: Callable[[str], None] | None = None
         self.on_notice: Callable[[str], None] | None = None  # said once: Live Tail refused
@@ -433,17 +434,29 @@ class LogTail(SessionAssignment, InsightsReads, Polling):
         group.caught_up = True
         if self._holding and all(g.caught_up or g.done for g in self.groups.values()):
             self._holding = False
-            held, self._held = self._held, []
-            held.sort(key=lambda r: r.timestamp)
-            for start in range(0, len(held), self.options.page_limit):
-                await self._queue.put(held[start:start + self.options.page_limit])
+            await self._hand_on_held()
+
+    async def _hand_on_held(self) -> None:
+        held, self._held = self._held, []
+        held.sort(key=lambda r: r.timestamp)
+        for start in range(0, len(held), self.options.page_limit):
+            await self._queue.put(held[start:start + self.options.page_limit])
 
     async def _emit(self, records: list[Record]) -> None:
         """Hand on a batch, or hold it while the `--since` backfill of some group is unread."""
-        if self._holding:
+        if not self._holding:
+            await self._queue.put(records)
+        elif self.options.hold_live:
             self._held.extend(records)
         else:
-            await self._queue.put(records)
+            live_from = self._live_from
+            self._held.extend(r for r in records if r.timestamp < live_from)
+            live = [r for r in records if r.timestamp >= live_from]
+            if live:
+                await self._queue.put(live)
+        if len(self._held) > self.options.hold_limit:
+            # A busy account's backfill is not all kept in memory: what is held goes on now, in order.
+            await self._hand_on_held()
 
     async def _deliver(self, group: TailGroup, events: list[dict[str, Any]], query: int | None,
                        occurrences: Occurrences) -> int:

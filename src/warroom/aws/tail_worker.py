@@ -113,9 +113,9 @@ async def follow(post: Post, aws: AwsSession | AwsOptions, matcher: Matcher | No
     commands = asyncio.create_task(control.serve(mailbox)) if mailbox is not None else None
     try:
         while True:
-            # Not held back for time order: with many groups the backfill within the
-            # FilterLogEvents budget takes a while, and live lines should not wait for it.
-            tail = LogTail(options, specs or ("",), matcher, TailOptions(since_ms=since_ms, merge_since=False))
+            # With many groups the backfill within the FilterLogEvents budget takes a while:
+            # live lines do not wait for it, and it comes as one block in time order.
+            tail = LogTail(options, specs or ("",), matcher, TailOptions(since_ms=since_ms, hold_live=False))
             since_ms = await _follow_one(post, tail, control, since_ms, stats_every, stall_after, source)
             await asyncio.sleep(retry_every)
     finally:

@@ -39,6 +39,10 @@ class TailOptions:
     assign_margin: float = 2.0
     widen_backfill: float = 900.0      # s: the most a widened filter pattern reads back
     merge_since: bool = True           # with since_ms: hold events until every group caught up
+    # With merge_since: False holds only what is older than the tail's start (the backfill,
+    # handed on in one time-ordered block once every group caught up); live events go at once.
+    hold_live: bool = True
+    hold_limit: int = 200_000          # events held at most: past it, what is held goes on, in order
     page_limit: int = 10_000
     queue_batches: int = 256           # batches waiting for the consumer (back-pressure)
     startup_attempts: int = 4          # transient failures tolerated before giving up at start
