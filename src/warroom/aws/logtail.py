@@ -89,7 +89,8 @@ class LogTail(SessionAssignment, InsightsReads, Polling):
         self._backfill_wake = asyncio.Event()
         self._held: list[Record] = []      # read before every group caught up (merge_since)
         self._holding = self.options.merge_since and self.options.since_ms is not None
-        self._live_from = now_ms()         # with hold_live off, newer events are not held
+        # With hold_live off, newer events are not held.
+        self._live_from = now_ms() - int(self.options.live_reach * 1000)
         self._started = False
         self.on_new_group: Callable[[str], None] | None = None
         self.on_notice: Callable[[str], None] | None = None  # said once: Live Tail refused

@@ -39,9 +39,11 @@ class TailOptions:
     assign_margin: float = 2.0
     widen_backfill: float = 900.0      # s: the most a widened filter pattern reads back
     merge_since: bool = True           # with since_ms: hold events until every group caught up
-    # With merge_since: False holds only what is older than the tail's start (the backfill,
-    # handed on in one time-ordered block once every group caught up); live events go at once.
+    # With merge_since: False holds only what is older than `live_reach` seconds before the
+    # tail's start (the backfill, handed on in one time-ordered block once every group caught
+    # up); the rest goes at once, so that what just happened is not held behind the history.
     hold_live: bool = True
+    live_reach: float = 60.0
     hold_limit: int = 200_000          # events held at most: past it, what is held goes on, in order
     page_limit: int = 10_000
     queue_batches: int = 256           # batches waiting for the consumer (back-pressure)
