@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -108,34 +108,31 @@ class HyperscanPrefilter:
                    elements=len(expressions), flags=flags)
         return db
 
-    def _compile_single(self) -> tuple[Any, list[list[int]]]:
-        """Every pattern's literal anchor, each reported once (for single lines), and
-        the patterns each id stands for."""
+    def _anchor_ids(self, skip: Collection[int] = ()) -> tuple[dict[tuple[str, bool], int], list[list[int]]]:
+        """An id for each pattern's anchor literal (but `skip`'s), and the patterns each id stands for."""
         keys: dict[tuple[str, bool], int] = {}
         owners: list[list[int]] = []
         for i, entry in enumerate(self._entries):
+            if i in skip:
+                continue
             for lit in entry.conjuncts[self._anchors[i]]:
                 key = (lit, entry.caseless)
                 if key not in keys:
                     keys[key] = len(owners)
                     owners.append([])
                 owners[keys[key]].append(i)
+        return keys, owners
+
+    def _compile_single(self) -> tuple[Any, list[list[int]]]:
+        """Every pattern's literal anchor, each reported once (for single lines), and
+        the patterns each id stands for."""
+        keys, owners = self._anchor_ids()
         return self._compile(list(keys), single=True), owners
 
     def _compile_block(self) -> tuple[Any, list[list[int]], int]:
         """The blocks' automaton, its ids' patterns, and the id of ESCAPE (-1: absent)."""
         while True:
-            keys: dict[tuple[str, bool], int] = {}
-            owners: list[list[int]] = []
-            for i, entry in enumerate(self._entries):
-                if i in self._hot:
-                    continue
-                for lit in entry.conjuncts[self._anchors[i]]:
-                    key = (lit, entry.caseless)
-                    if key not in keys:
-                        keys[key] = len(owners)
-                        owners.append([])
-                    owners[keys[key]].append(i)
+            keys, owners = self._anchor_ids(self._hot)
             regexes: dict[tuple[str, bool], list[int]] = {}
             for i in sorted(self._hot):  # one expression for a pattern several symptoms share
                 symptom = self._entries[i].symptom
