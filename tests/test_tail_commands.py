@@ -171,3 +171,21 @@ async def test_r_fetches_the_requests_older_lines_and_pattern_narrows(moto: Moto
             assert mailbox.narrow == ev.Narrow("keep")
     finally:
         await session.aclose()
+
+
+def test_the_pipe_keeps_a_history_block_whole_and_marked() -> None:
+    import io
+
+    from warroom.aws import tail_worker
+
+    out = io.BytesIO()
+    post = tail_worker.PipePost(out)
+    block = [rec(ts, f"line {ts}") for ts in range(tail_worker.CHUNK + 5)]
+    post(ev.Records("log tail", block, history=True))
+    post(ev.Records("log tail", block[:3]))
+    post(ev.Found("log tail", 4, block[:2], ""))
+    out.seek(0)
+    got = [tail_worker.receive(tail_worker.read_frame(out), "log tail") for _ in range(3)]
+    assert isinstance(got[0], ev.Records) and got[0].history and len(got[0].records) == len(block)
+    assert isinstance(got[1], ev.Records) and not got[1].history
+    assert isinstance(got[2], ev.Found) and [r.message for r in got[2].records] == ["line 0", "line 1"]

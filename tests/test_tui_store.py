@@ -87,6 +87,28 @@ def test_log_findings_from_before_the_resources_were_read_go_to_their_owner() ->
     assert store.active_findings()[0].captures["function"] == "bos-dev-api-handler"
 
 
+def test_a_history_block_goes_before_the_newer_lines_that_came_meanwhile() -> None:
+    """The console shows live lines at once; the `--since` backfill, complete later, is put
+    where its times belong: the whole buffer reads in time order, each record counted once."""
+    from warroom.incident import source_events as ev
+
+    matcher = Matcher(catalog())
+    store = IncidentStore(catalog(), capacity=100)
+    timeout = "2024-05-01T10:15:32Z 1 Task timed out after 30.03 seconds"
+    live = [rec(100, "live a"), rec(300, "live b")]
+    store.apply(ev.Records("log tail", live))
+    store.drain()
+    model = LogModel(store.ring, lambda: sample.BASE_MS + 1_000)
+    history = [rec(50, "old a"), rec(150, timeout), rec(200, "old b")]
+    history[1].matches = matcher.match(timeout, history[1].group)
+    store.apply(ev.Records("log tail", history, history=True))
+    assert store.reordered == 1
+    model.rebuild()
+    assert [model.record(i).message for i in range(len(model))] == ["old a", "live a", timeout, "old b", "live b"]
+    assert store.received == 5 and store.lines["/aws/lambda/f"] == 5
+    assert [(f.playbook, f.count) for f in store.active_findings()] == [("lambda-timeout", 1)]
+
+
 def test_check_findings_replace_the_previous_check() -> None:
     store = IncidentStore(catalog())
     first = Finding("secret-value-empty", "tok", "secret", "empty", 1, "probe")

@@ -59,6 +59,11 @@ SAMPLED_SHOWN = 10.0      # s: how long the status says "sampled" after a sample
 _DONE = object()
 
 
+class History(list[Record]):
+    """A batch of held records (the `--since` backfill) handed on at once, in time order:
+    older than live lines handed on before it."""
+
+
 class LogTail(SessionAssignment, InsightsReads, Polling):
     """Follows log groups given by name, prefix or glob; `async for batch in tail.batches()`."""
 
@@ -440,8 +445,8 @@ class LogTail(SessionAssignment, InsightsReads, Polling):
     async def _hand_on_held(self) -> None:
         held, self._held = self._held, []
         held.sort(key=lambda r: r.timestamp)
-        for start in range(0, len(held), self.options.page_limit):
-            await self._queue.put(held[start:start + self.options.page_limit])
+        # One block, marked: a consumer that shows live lines meanwhile puts it before them.
+        await self._queue.put(History(held))
 
     async def _emit(self, records: list[Record]) -> None:
         """Hand on a batch, or hold it while the `--since` backfill of some group is unread."""

@@ -126,6 +126,8 @@ async def follow(post: Post, aws: AwsSession | AwsOptions, matcher: Matcher | No
 async def _follow_one(post: Post, tail: Any, control: Control, since_ms: int | None, stats_every: float,
                       stall_after: float, source: str) -> int | None:
     """Run one LogTail until it fails (said) or is cancelled; returns where the next one starts."""
+    from warroom.aws.logtail import History
+
     control.attach(tail)
     # Expired credentials are waited out inside the tail: the status bar says so meanwhile.
     tail.credentials.listen(lambda state: _tell_credentials(post, source, state))
@@ -133,7 +135,7 @@ async def _follow_one(post: Post, tail: Any, control: Control, since_ms: int | N
     try:
         async for batch in tail.batches():
             if batch:
-                post(ev.Records(source, batch))
+                post(ev.Records(source, batch, history=isinstance(batch, History)))
                 since_ms = resume_from(since_ms, batch)
     except asyncio.CancelledError:
         raise
@@ -334,7 +336,9 @@ class PipePost:
         self.out.flush()
 
     def __call__(self, event: ev.SourceEvent) -> None:
-        if isinstance(event, ev.Records):
+        if isinstance(event, ev.Records) and event.history:
+            self.send(("history", encode(event.records)))  # one block: it is placed as a whole
+        elif isinstance(event, ev.Records):
             records = event.records
             for i in range(0, len(records), CHUNK):
                 self.send(("batch", encode(records[i:i + CHUNK])))
@@ -346,8 +350,8 @@ class PipePost:
 
 def receive(message: Any, source: str) -> ev.SourceEvent:
     """A message the child wrote, as the event it stands for."""
-    if isinstance(message, tuple) and message and message[0] == "batch":
-        return ev.Records(source, decode(message[1]))
+    if isinstance(message, tuple) and message and message[0] in ("batch", "history"):
+        return ev.Records(source, decode(message[1]), history=message[0] == "history")
     if isinstance(message, tuple) and message and message[0] == "found":
         return ev.Found(source, message[1], decode(message[2]), message[3])
     return message  # type: ignore[no-any-return] - the child only writes events otherwise

@@ -37,10 +37,12 @@ class Ready:
 
 @dataclass(frozen=True)
 class Records:
-    """A batch of records, in timestamp order."""
+    """A batch of records, in timestamp order; `history`: older than what was sent before it
+    (a `--since` backfill in one block), to be shown where its times put it."""
 
     source: str
     records: Sequence[Record]
+    history: bool = False
 
 
 @dataclass(frozen=True)

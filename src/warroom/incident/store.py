@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from warroom.incident import source_events as ev
@@ -57,6 +57,15 @@ class Ring:
 
     def get(self, seq: int) -> Record | None:
         return self[seq] if self.first <= seq < self.next else None
+
+    def pop_newest(self, count: int) -> list[Record]:
+        """Take the newest `count` records out (oldest of them first); their numbers are reused."""
+        count = min(count, len(self))
+        out = [self[seq] for seq in range(self.next - count, self.next)]
+        for seq in range(self.next - count, self.next):
+            self._items[seq % self.capacity] = None
+        self.next -= count
+        return out
 
     def seqs(self, start: int | None = None) -> range:
         return range(max(self.first, start if start is not None else self.first), self.next)
@@ -148,6 +157,7 @@ class IncidentStore:
         self.sources: dict[str, SourceState] = {}
         self.address = ""            # where the last Ready source serves (the demo's account)
         self.received = 0            # records drained into the ring, ever
+        self.reordered = 0           # bumps when a history block moved records: views rebuild
         self.version = 0             # bumps when findings or resources change
         self.warnings: list[str] = []
         self._rate_mark = (clock(), 0)
@@ -161,18 +171,41 @@ class IncidentStore:
 
     def drain(self, limit: int | None = None) -> list[int]:
         """Move queued records into the ring; returns their sequence numbers."""
-        out: list[int] = []
         pending = self.pending
         n = len(pending) if limit is None else min(limit, len(pending))
-        append = self.ring.append
-        for _ in range(n):
-            record = pending.popleft()
-            out.append(append(record))
-            self.lines[record.group] += 1
-            if record.matches:
-                self._symptom(record)
-        self.received += n
-        return out
+        return [self._take(pending.popleft()) for _ in range(n)]
+
+    def _take(self, record: Record) -> int:
+        """Into the ring, counted, its symptom found: a record seen for the first time."""
+        seq = self.ring.append(record)
+        self.lines[record.group] += 1
+        self.received += 1
+        if record.matches:
+            self._symptom(record)
+        return seq
+
+    def insert_history(self, records: Sequence[Record]) -> None:
+        """A block of older records in time order (a tail's `--since` backfill) goes where its
+        times put it: before the records that came meanwhile and are newer, which move after
+        it. Done once a tail is caught up; views rebuild (`reordered`)."""
+        self.drain()  # what came before it is in the ring first
+        if not records:
+            return
+        oldest = records[0].timestamp
+        ring = self.ring
+        later = 0
+        for seq in reversed(ring.seqs()):
+            if ring[seq].timestamp <= oldest or later >= ring.capacity // 2:
+                break
+            later += 1
+        moved = ring.pop_newest(later)
+        fresh = {id(r) for r in records}
+        for record in sorted([*moved, *records], key=lambda r: r.timestamp):  # stable: ties keep order
+            if id(record) in fresh:
+                self._take(record)
+            else:
+                ring.append(record)  # counted and matched when it first came
+        self.reordered += 1
 
     def set_resources(self, resources: Iterable[Resource]) -> None:
         self.resources = list(resources)
@@ -352,7 +385,10 @@ class IncidentStore:
         if source is None:
             source = self.sources[event.source] = SourceState(event.source, changed_at=self.clock())
         if isinstance(event, ev.Records):
-            self.push(event.records)
+            if event.history:
+                self.insert_history(event.records)
+            else:
+                self.push(event.records)
             if not event.records:
                 return
             self._state(event.source, "ok")

@@ -233,7 +233,7 @@ class ConsoleApp(App[None]):
             if isinstance(event, ev.Ready) and self.startup is not None and event.source == self.startup.name:
                 self._account_ready(event.address)
         seqs = self.store.drain(DRAIN_LIMIT)
-        if seqs or self.store.ring.first:
+        if seqs or self.store.ring.first or self.store.reordered:
             self.main.ingest(seqs)
         if shown != (stats.connection, stats.message, len(self.store.findings)) and self.main.is_mounted:
             # A source's new state or a new finding: shown now, not at the next tick.

@@ -88,6 +88,7 @@ class LogView(ScrollView, can_focus=True):
         self.model = LogModel(store.ring, lambda: int(store.clock() * 1000), slice_s=FILTER_SLICE)
         self.following = True
         self.lookup: tuple[int, int] | None = None  # R's CloudWatch lookup: (token, tails yet to answer)
+        self._reordered = store.reordered
         self.wrap = False
         self.show_time = True
         self.local_time = False         # z: the time column in local time instead of UTC
@@ -104,6 +105,21 @@ class LogView(ScrollView, can_focus=True):
 
     def ingest(self, seqs: list[int]) -> None:
         """New records were drained into the ring (and possibly old ones dropped)."""
+        if self._reordered != self.store.reordered:
+            # A history block went in before newer records: the numbers moved, so the view is
+            # made again (once, when a tail's backfill is complete), keeping where it was.
+            self._reordered = self.store.reordered
+            self.model.rebuild()
+            self._version += 1
+            self.new_lines = 0
+            if not self.following:
+                self.cursor = None
+            self._set_virtual()
+            if self.following:
+                self._to_end()
+            self.refresh()
+            self.post_message(self.StateChanged())
+            return
         added = self.model.extend(seqs) if seqs else 0
         gone = self.model.trim()
         if not added and not gone:
