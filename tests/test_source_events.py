@@ -164,3 +164,36 @@ def test_a_recovered_source_is_ok_again_after_a_while_without_news() -> None:
     now[0] += 10
     store.tick()
     assert store.stats.connection == "ok" and store.sources[CHECK].connection == "ok"
+
+
+async def test_the_first_check_round_tells_the_resources_before_its_probes(moto) -> None:  # type: ignore[no-untyped-def]
+    """A finding the tail sees in the first seconds needs its owner: the check posts what it
+    discovered at once, before the round's probes, metrics and alarms end."""
+    import boto3
+
+    from warroom.aws.session import AwsOptions, AwsSession
+    from warroom.tui.feeds import check_feed
+
+    logs = boto3.client("logs", endpoint_url=moto.endpoint, region_name="us-east-1")
+    logs.create_log_group(logGroupName=GROUP)
+    inbox = ev.Inbox()
+    seen: list[ev.SourceEvent] = []
+    session = AwsSession(AwsOptions(endpoint_url=moto.endpoint, region="us-east-1"))
+    task = asyncio.create_task(check_feed(inbox.post, session, catalog(), every=3600))
+    try:
+        deadline = asyncio.get_running_loop().time() + 60  # a bound against hanging, not a speed check
+        while not any(isinstance(e, ev.CheckResult) for e in seen):
+            assert asyncio.get_running_loop().time() < deadline, "no check round ended"
+            await asyncio.sleep(0.05)
+            seen.extend(inbox.take())
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await session.aclose()
+    kinds = [type(e).__name__ for e in seen if isinstance(e, ev.Discovered | ev.CheckResult)]
+    assert kinds == ["Discovered", "CheckResult"]
+    discovered = next(e for e in seen if isinstance(e, ev.Discovered))
+    assert GROUP in {r.name for r in discovered.resources}
+    store = IncidentStore(catalog())
+    store.apply(discovered)
+    assert GROUP in {r.name for r in store.resources}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from warroom.aws.buildlogs import failed_build_logs
@@ -93,10 +93,14 @@ class Checker:
         self.fetcher = MetricFetcher(session)
         self._where: str | None = None  # the log query's filter, once built ("" for none)
 
-    async def run_once(self, logs_since_ms: int | None = None) -> CheckResult:
+    async def run_once(self, logs_since_ms: int | None = None,
+                       discovered: Callable[[list[Resource]], None] | None = None) -> CheckResult:
         """One check; with `logs_since_ms`, also the symptoms in the scope's log groups since then
-        (the console leaves that to its live tail)."""
+        (the console leaves that to its live tail). `discovered` hears the resources as soon as
+        they are read, before the probes, metrics and logs (seconds, on a busy account)."""
         inventory = await discover(self.session, scope=self.scope)
+        if discovered is not None:
+            discovered(inventory.resources)
         now_ms = int(time.time() * 1000)
         ctx = ProbeContext(self.session, inventory, self.prefixes, self.fetcher, now_ms)
         (probe_findings, (metric_findings, metric_warnings), (stack_records, stack_warnings),

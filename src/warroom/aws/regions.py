@@ -10,6 +10,7 @@ from warroom.aws.health import Checker, CheckResult, ordered, preflight
 from warroom.aws.scope import Scope, merge_warnings
 from warroom.aws.session import AwsOptions, AwsSession
 from warroom.errors import UserError
+from warroom.incident.records import Resource
 from warroom.playbook.catalog import Catalog
 
 T = TypeVar("T")
@@ -58,7 +59,18 @@ class RegionalChecker:
         self.catalog = catalog
         self.checkers = [Checker(s, catalog, scope=scope) for s in sessions]
 
-    async def run_once(self) -> CheckResult:
-        results = await asyncio.gather(*(c.run_once() for c in self.checkers))
+    async def run_once(self, discovered: Callable[[list[Resource]], None] | None = None) -> CheckResult:
+        """Every region's check at once; `discovered` hears every region's resources together,
+        as soon as the last region's are read."""
+        found: dict[int, list[Resource]] = {}
+
+        def one_region(n: int) -> Callable[[list[Resource]], None]:
+            def heard(resources: list[Resource]) -> None:
+                found[n] = resources
+                if discovered is not None and len(found) == len(self.checkers):
+                    discovered([r for k in sorted(found) for r in found[k]])
+            return heard
+
+        results = await asyncio.gather(*(c.run_once(discovered=one_region(n)) for n, c in enumerate(self.checkers)))
         return combine([(c.session.region or "", r) for c, r in zip(self.checkers, results, strict=True)],
                        self.catalog)

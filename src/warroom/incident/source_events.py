@@ -118,6 +118,15 @@ class TailStatus:
 
 
 @dataclass(frozen=True)
+class Discovered:
+    """The resources a check round has read, before its probes and metrics are done: log
+    findings go to their owners from then on."""
+
+    source: str
+    resources: Sequence[Resource]
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """One health-check round: what it found replaces the previous round's."""
 
@@ -139,7 +148,7 @@ class Found:
 
 
 SourceEvent = (Starting | Ready | Records | Ok | Failed | Stalled | Throttled | Sampled | TailStatus
-               | CheckResult | Found)
+               | Discovered | CheckResult | Found)
 
 
 # -- the console's commands to a log tail ---------------------------------------------------

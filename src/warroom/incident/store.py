@@ -410,6 +410,8 @@ class IncidentStore:
             source.sampled = event
         elif isinstance(event, ev.TailStatus):
             source.status = event
+        elif isinstance(event, ev.Discovered):
+            self.set_resources(event.resources)
         elif isinstance(event, ev.CheckResult):
             self.set_resources(event.resources)
             self.set_check_findings(event.findings)

@@ -138,10 +138,13 @@ async def check_feed(post: Post, session: AwsSession, catalog: Catalog,
         checker = RegionalChecker(own, catalog, scope or Scope(prefixes=tuple(prefixes)))
         seen: deque[str] = deque(maxlen=SEEN_CHECK_RECORDS)
         seen_set: set[str] = set()
+        told = False  # the resources, once: until a round has ended, the tail's findings need owners
         while True:
             started = time.monotonic()
             try:
-                result = await checker.run_once()
+                result = await checker.run_once(
+                    discovered=None if told else lambda found: post(ev.Discovered(source, found)))
+                told = True
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - shown; the next round may work
