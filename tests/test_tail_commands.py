@@ -189,3 +189,16 @@ def test_the_pipe_keeps_a_history_block_whole_and_marked() -> None:
     assert isinstance(got[0], ev.Records) and got[0].history and len(got[0].records) == len(block)
     assert isinstance(got[1], ev.Records) and not got[1].history
     assert isinstance(got[2], ev.Found) and [r.message for r in got[2].records] == ["line 0", "line 1"]
+
+
+def test_lines_that_match_alike_share_their_matches() -> None:
+    from warroom.aws import tail_worker
+    from warroom.playbook.matcher import Match
+
+    timeout = Match("lambda-timeout", "Lambda timeout", 37, 70, {"timeout": "30.03"}, 80)
+    other = Match("lambda-timeout", "Lambda timeout", 37, 70, {"timeout": "15.00"}, 80)
+    rows = tail_worker.encode([Record("logs", GROUP, "s", ts, str(ts), f"{ts} Task timed out", matches=[m])
+                               for ts, m in ((1, timeout), (2, timeout), (3, other))])
+    first, second, third = tail_worker.decode(rows)
+    assert first.matches == (timeout,) and first.matches is second.matches
+    assert third.matches == (other,) and third.matches is not first.matches

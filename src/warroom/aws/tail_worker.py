@@ -287,16 +287,34 @@ def encode(records: Sequence[Record]) -> list[Row]:
 
 
 def decode(rows: Sequence[Row]) -> list[Record]:
-    """`encode`'s rows back into records; repeated names share one string."""
+    """`encode`'s rows back into records; repeated names share one string, and lines that
+    match alike (the same symptom at the same place, the same captures) share one tuple of
+    matches: a buffer of a recurring error holds its matches once, not once a line."""
     intern = sys.intern
     out = []
     append = out.append
     for source, group, stream, ts, event_id, message, ingested, matches in rows:
-        found = [Match(intern(p), intern(t), s, e, c, pr) for p, t, s, e, c, pr in matches] \
-            if matches else []
+        found = _shared_matches(matches) if matches else ()
         append(Record(intern(source), intern(group), intern(stream), ts, event_id, message,
                       ingested, found))
     return out
+
+
+_MATCHES: dict[tuple[Any, ...], tuple[Match, ...]] = {}
+_MATCHES_KEPT = 4096  # kinds of match remembered; past it, forgotten all at once
+
+
+def _shared_matches(rows: tuple[tuple[Any, ...], ...]) -> tuple[Match, ...]:
+    """The matches of one line, as a tuple other lines that match alike share (matches are
+    never changed after matching)."""
+    key = tuple((p, t, s, e, tuple(c.items()), pr) for p, t, s, e, c, pr in rows)
+    found = _MATCHES.get(key)
+    if found is None:
+        if len(_MATCHES) >= _MATCHES_KEPT:
+            _MATCHES.clear()
+        intern = sys.intern
+        found = _MATCHES[key] = tuple(Match(intern(p), intern(t), s, e, c, pr) for p, t, s, e, c, pr in rows)
+    return found
 
 
 def frame(obj: object) -> bytes:
