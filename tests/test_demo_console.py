@@ -40,9 +40,9 @@ def gated(demo: DemoWorld) -> threading.Event:
     release = threading.Event()
     seed = demo.seed_world
 
-    def seed_when_released() -> None:
+    def seed_when_released(changes: bool = True) -> None:
         release.wait(BOUND)
-        seed()
+        seed(changes=changes)
     demo.seed_world = seed_when_released  # type: ignore[method-assign]
     return release
 

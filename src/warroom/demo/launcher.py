@@ -73,9 +73,9 @@ class DemoWorld:
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                     env={**os.environ, **OFFLINE_ENV, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
 
-    def seed_world(self) -> None:
+    def seed_world(self, changes: bool = True) -> None:
         if not self.bare:
-            self.world = world.seed(self.endpoint)
+            self.world = world.seed(self.endpoint, changes=changes)
 
     def start_simulator(self) -> None:
         """Tell the waiting simulator where the seeded account is; return once it runs."""
@@ -98,9 +98,12 @@ class DemoWorld:
             self.spawn_server()
             await _blocking(self.server.wait_ready)
             post(ev.Starting(source, f"seeding the simulated account at {self.endpoint}"))
-            await _blocking(self.seed_world)
+            await _blocking(lambda: self.seed_world(changes=False))
+            # Up once its resources exist: the console's sources start while the changes that
+            # broke it are made (recorded by CloudTrail, a moment later: "what changed").
             post(ev.Ready(source, "the simulated account is up", self.endpoint))
-            await _blocking(self.start_simulator)
+            await asyncio.gather(_blocking(self.start_simulator),
+                                 _blocking(lambda: world.break_it(self.endpoint)))
             await asyncio.Event().wait()
         except asyncio.CancelledError:
             raise

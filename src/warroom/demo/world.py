@@ -173,8 +173,9 @@ _CODEBUILD_TRUST = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "codebuild.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
 
 
-def seed(endpoint: str, now: float | None = None) -> World:
-    """Create every resource of both systems; returns what the simulator needs to know."""
+def seed(endpoint: str, now: float | None = None, changes: bool = True) -> World:
+    """Create every resource of both systems; returns what the simulator needs to know.
+    Without `changes`, the changes that broke them are the caller's to make (`break_it`)."""
     now = time.time() if now is None else now
     from concurrent.futures import ThreadPoolExecutor
 
@@ -193,8 +194,14 @@ def seed(endpoint: str, now: float | None = None) -> World:
         for wave in waves:
             for future in [pool.submit(job) for job in wave]:
                 future.result()
-    _changes(endpoint, client)
+    if changes:
+        break_it(endpoint)
     return world
+
+
+def break_it(endpoint: str) -> None:
+    """The changes that broke the world, made through the API by their authors."""
+    _changes(endpoint, clients(endpoint))
 
 
 def _changes(endpoint: str, client: Any) -> None:
