@@ -128,14 +128,24 @@ def test_lookup_attributes_time_range_and_paging(moto: MotoServer) -> None:
 
 
 def test_lookup_is_throttled_above_two_requests_per_second(moto: MotoServer) -> None:
-    client = trail(moto.endpoint, attempts=1)
-    codes = []
-    for _ in range(10):
+    """Ten lookups at the same moment: the quota admits its burst, the rest are throttled
+    (sent together, so a slow machine spreading them out cannot refill the quota)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    clients = [trail(moto.endpoint, attempts=1) for _ in range(10)]
+    start = Barrier(len(clients))
+
+    def one(client: object) -> str:
+        start.wait()
         try:
-            client.lookup_events(MaxResults=1)
-            codes.append("ok")
+            client.lookup_events(MaxResults=1)  # type: ignore[attr-defined]
+            return "ok"
         except ClientError as exc:
-            codes.append(exc.response["Error"]["Code"])
+            return str(exc.response["Error"]["Code"])
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        codes = list(pool.map(one, clients))
     assert "ThrottlingException" in codes
     assert set(codes) == {"ok", "ThrottlingException"}
 
