@@ -129,7 +129,7 @@ def test_every_session_reads_service_models_through_one_loader(monkeypatch: pyte
 
 
 def test_the_filtered_view_is_compact_and_follows_late_lines_and_the_ring() -> None:
-    from warroom.incident.store import Ring
+    from warroom.incident.ring import Ring
     from warroom.tui.logmodel import LogModel
 
     ring = Ring(8)

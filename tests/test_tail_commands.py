@@ -13,7 +13,7 @@ from warroom.aws.session import AwsOptions, AwsSession
 from warroom.demo.server import MotoServer
 from warroom.incident import source_events as ev
 from warroom.incident.records import Record
-from warroom.incident.store import Ring
+from warroom.incident.ring import Ring
 from warroom.tui.feeds import tail_feed
 from warroom.tui.logmodel import LogModel
 from warroom.tui.source_thread import Feed, Post

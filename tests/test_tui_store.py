@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.tui_helpers import catalog
 from warroom.incident.records import Finding, Record, Resource
-from warroom.incident.store import IncidentStore, Ring
+from warroom.incident.ring import Ring
+from warroom.incident.store import IncidentStore
 from warroom.playbook.matcher import Matcher
 from warroom.tui import sample
 from warroom.tui.logmodel import SCAN_CHUNK, Literal, LogModel, compile_filter
-
-from tests.tui_helpers import catalog
 
 
 def rec(i: int, message: str = "hello", group: str = "/aws/lambda/f") -> Record:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from warroom.incident.records import Finding, Record, Resource
@@ -149,6 +149,7 @@ class Found:
 
 SourceEvent = (Starting | Ready | Records | Ok | Failed | Stalled | Throttled | Sampled | TailStatus
                | Discovered | CheckResult | Found)
+Post = Callable[[SourceEvent], None]  # how a source says something: the inbox's `post`
 
 
 # -- the console's commands to a log tail ---------------------------------------------------

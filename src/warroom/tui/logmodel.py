@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 from warroom.incident.records import Record
-from warroom.incident.store import Ring
+from warroom.incident.ring import Ring
 from warroom.playbook.linear import Regex, RegexError
 
 MARKER_SOURCE = "marker"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from warroom.incident import source_events as ev
 
-Post = Callable[[ev.SourceEvent], None]
+Post = ev.Post
 
 
 @dataclass(frozen=True)
