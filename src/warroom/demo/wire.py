@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from warroom.demo.operations import signing_region
+from warroom.demo.operations import body, signing_region
 
 ACCOUNT = "123456789012"
 
@@ -15,8 +15,8 @@ StartResponse = Callable[..., Any]
 App = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 def request_body(environ: Environ) -> dict[str, Any]:
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    return json.loads(environ["wsgi.input"].read(length) or b"{}")
+    """The JSON request a middleware answers itself; a body that is not JSON raises."""
+    return json.loads(body(environ) or b"{}")
 
 
 def logs_backend(environ: Environ) -> Any:

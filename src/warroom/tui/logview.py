@@ -107,18 +107,10 @@ class LogView(ScrollView, can_focus=True):
         """New records were drained into the ring (and possibly old ones dropped)."""
         if self._reordered != self.store.reordered:
             # A history block went in before newer records: the numbers moved, so the view is
-            # made again (once, when a tail's backfill is complete), keeping where it was.
+            # made again (once, when a tail's backfill is complete), following or not as it was.
             self._reordered = self.store.reordered
             self.model.rebuild()
-            self._version += 1
-            self.new_lines = 0
-            if not self.following:
-                self.cursor = None
-            self._set_virtual()
-            if self.following:
-                self._to_end()
-            self.refresh()
-            self.post_message(self.StateChanged())
+            self._remade()
             return
         added = self.model.extend(seqs) if seqs else 0
         gone = self.model.trim()
@@ -143,12 +135,18 @@ class LogView(ScrollView, can_focus=True):
 
     def refilter(self) -> None:
         """Filters changed: rebuild the view and go back to following."""
+        self.following = True
+        self._remade()
+
+    def _remade(self) -> None:
+        """The model was made again: show it (at its end when following); what the first
+        search slice did not reach is searched in the slices that follow."""
         self._version += 1
         self.new_lines = 0
         self.cursor = None
-        self.following = True
         self._set_virtual()
-        self._to_end()
+        if self.following:
+            self._to_end()
         self.refresh()
         self.post_message(self.StateChanged())
         self._scan_later()

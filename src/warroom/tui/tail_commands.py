@@ -29,9 +29,10 @@ class TailCommands:
         if feed.mailbox is None:
             return
         self._mailboxes[key] = feed.mailbox
-        for command in (self.narrow, self.prioritise):
-            if command != ev.Narrow(None) and command != ev.Prioritise(()):
-                feed.mailbox.put(command)
+        if self.narrow.pattern:
+            feed.mailbox.put(self.narrow)
+        if self.prioritise.groups:
+            feed.mailbox.put(self.prioritise)
 
     def stopped(self, key: str) -> None:
         self._mailboxes.pop(key, None)
