@@ -94,8 +94,11 @@ class LiveTail:
             body = request_body(environ)
             with self._lock:
                 if body.pop("drop", False):
+                    # Freed here, not when each stream's thread next wakes: the answer
+                    # to this request already counts the places as free.
                     for session in self._sessions.values():
                         session.dropped.set()
+                    self._sessions.clear()
                 self.config = LiveTailConfig(**{**asdict(self.config), **body})
         with self._lock:
             state = {"config": asdict(self.config), "sessions": len(self._sessions), **self._counts}
