@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -49,11 +49,14 @@ class HyperscanPrefilter:
     HEAVY = 64           # hits in one line before it is finished with the single-match copy
     ESCAPE = rb"[\x0b\x80-\xff][^\n]*\n"  # a line Hyperscan and RE2 may read differently
 
-    def __init__(self, entries: list[_Entry]) -> None:
+    def __init__(self, entries: list[_Entry], narrowed: Mapping[int, str] | None = None) -> None:
         import hyperscan  # optional native dependency; ImportError selects the fallback
 
         self._hs = hyperscan
         self._entries = entries
+        # A hot pattern's regex with its compare's necessary condition spelled out
+        # (`compare_narrow.py`): what is looked for instead of its bare regex.
+        self._narrowed = dict(narrowed or {})
         self._ids: dict[tuple[str, bool], int] = {}
         for entry in entries:
             for conj in entry.conjuncts:
@@ -136,7 +139,7 @@ class HyperscanPrefilter:
             regexes: dict[tuple[str, bool], list[int]] = {}
             for i in sorted(self._hot):  # one expression for a pattern several symptoms share
                 symptom = self._entries[i].symptom
-                regexes.setdefault((symptom.pattern, symptom.ignore_case), []).append(i)
+                regexes.setdefault((self._regex(i), symptom.ignore_case), []).append(i)
             try:
                 db = self._compile(list(keys), regexes=list(regexes), escape=bool(regexes))
             except self._hs.error:
@@ -145,12 +148,15 @@ class HyperscanPrefilter:
             owners.extend(regexes.values())
             return db, owners, len(owners) if regexes else -1
 
+    def _regex(self, i: int) -> str:
+        return self._narrowed.get(i, self._entries[i].symptom.pattern)
+
     def _refused(self, groups: list[list[int]]) -> None:
         """Find the hot patterns prefilter mode cannot compile; they keep their literals."""
         for group in groups:
             symptom = self._entries[group[0]].symptom
             try:
-                self._compile([], regexes=[(symptom.pattern, symptom.ignore_case)])
+                self._compile([], regexes=[(self._regex(group[0]), symptom.ignore_case)])
             except self._hs.error:
                 self._unready.update(group)
         self._hot = self._hot - self._unready

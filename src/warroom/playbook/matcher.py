@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from warroom.playbook.compare_narrow import narrowed
 from warroom.playbook.hsprefilter import HyperscanPrefilter
 from warroom.playbook.linear import _UNANCHORED, Found, Regex
 from warroom.playbook.literals import conjuncts
@@ -136,6 +137,13 @@ class Matcher:
             pattern for pattern, members in enumerate(self._members)
             if all(self.entries[i].symptom.compare is not None and self.entries[i].symptom.unless is None
                    for i in members))
+        # What Hyperscan looks for instead of such a pattern when it is hot: lines where a
+        # compare can hold (`compare_narrow.py`).
+        self._narrowed: dict[int, str] = {}
+        for pattern in self._compared:
+            compares = [c for i in self._members[pattern] if (c := self.entries[i].symptom.compare)]
+            if (regex := narrowed(self._leads[pattern].symptom.pattern, compares)) is not None:
+                self._narrowed[pattern] = regex
         self.prefilter: _Prefilter = self._prefilter(engine)
 
     def _prefilter(self, engine: str) -> _Prefilter:
@@ -143,7 +151,7 @@ class Matcher:
             raise ValueError(f"unknown matcher engine '{engine}'")
         if engine != "python" and self._leads:
             try:
-                return HyperscanPrefilter(self._leads)
+                return HyperscanPrefilter(self._leads, self._narrowed)
             except ImportError:
                 if engine == "hyperscan":
                     raise
