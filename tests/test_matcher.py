@@ -90,6 +90,10 @@ def test_log_group_restriction_applies_only_when_a_group_is_given(tmp_path) -> N
     (r'"status"\s*:\s*"?50[02]\b', {'"status"'}),
     (r"\d+ s", None),
     (r"(?:ab|cd)", None),
+    # A group of literal alternatives joins the run it is in; so do a repeat's first copies.
+    (r"(?:^|\s)TS(?P<code>2304|2345):\s", {"TS2304:", "TS2345:"}),
+    (r"\bID: {6,10}(?P<lock_id>[0-9a-f]{8})", {"ID:      "}),
+    (r"x{3}yz", {"xxxyz"}),
 ])
 def test_required_literals(pattern: str, expected: set[str] | None) -> None:
     found = required_literals(pattern)

@@ -92,10 +92,16 @@ def _small_set(op: Any, av: Any) -> set[str] | None:
         return {chr(av)}
     if op is sre_c.IN and 0 < len(av) <= 4 and all(o is sre_c.LITERAL for o, _ in av):
         return {chr(a) for _, a in av}
-    if op is sre_c.SUBPATTERN:
-        inner = list(av[3])
-        if inner and all(o is sre_c.LITERAL for o, _ in inner):
-            return {"".join(chr(a) for _, a in inner)}
+    if op is sre_c.SUBPATTERN:  # a group of such items: `(?P<code>2304|2345)`
+        return _sequence_set(list(av[3]))
+    if op is sre_c.BRANCH:
+        out: set[str] = set()
+        for branch in av[1]:
+            one = _sequence_set(list(branch))
+            if one is None or len(out | one) > MAX_ALTERNATIVES:
+                return None
+            out |= one
+        return out
     if op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT) and av[0] == 0 and av[1] == 1:
         inner = list(av[2])
         if len(inner) == 1:
@@ -103,6 +109,17 @@ def _small_set(op: Any, av: Any) -> set[str] | None:
             if one is not None:
                 return one | {""}
     return None
+
+
+def _sequence_set(items: list[Any]) -> set[str] | None:
+    """The strings a concatenation of tiny items can stand for (at most MAX_ALTERNATIVES)."""
+    out = {""}
+    for item in items:
+        one = _small_set(*item)
+        if one is None or len(out) * len(one) > MAX_ALTERNATIVES:
+            return None
+        out = {a + b for a in out for b in one}
+    return out if items else None
 
 
 def _candidates(items: list[Any]) -> list[Factors]:
@@ -121,6 +138,15 @@ def _candidates(items: list[Any]) -> list[Factors]:
         run = {""}
 
     for op, av in items:
+        if op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, sre_c.POSSESSIVE_REPEAT) and av[0] >= 1:
+            # `x{6,10}` requires its first six: the run goes on through them (and past
+            # them when the count is exact).
+            one = _small_set(*av[2][0]) if len(av[2]) == 1 else None
+            if one is not None and len(one) == 1 and "" not in one and av[0] <= 64:
+                run = {a + next(iter(one)) * av[0] for a in run}
+                if av[0] != av[1]:
+                    flush()
+                continue
         small = _small_set(op, av)
         if small is not None and len(run) * len(small) <= MAX_ALTERNATIVES:
             run = {a + b for a in run for b in small}
