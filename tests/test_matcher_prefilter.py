@@ -41,7 +41,7 @@ def by_regex(catalog) -> Matcher:
     prefilter = matcher.prefilter
     assert isinstance(prefilter, HyperscanPrefilter)
     chosen = prefilter.prefilter_by_regex(range(len(matcher._leads)))
-    assert len(chosen) > 0.9 * len(matcher._leads)  # nearly all are ASCII and end-free
+    assert len(chosen) > 0.75 * len(matcher._leads)  # most are ASCII and end-free (not `│`, `$`)
     return matcher
 
 

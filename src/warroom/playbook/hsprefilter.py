@@ -17,8 +17,9 @@ class HyperscanPrefilter:
 
     Each pattern is looked for by ONE of its required literal sets, its anchor. Which set
     is rarest depends on the input (`REPORT RequestId:` is everywhere in Lambda logs,
-    `Status: timeout` is not), so every RETUNE blocks one block is scanned for all
-    literals, their frequencies are counted and each pattern's anchor is re-chosen.
+    `Status: timeout` is not), so the first SAMPLE bytes scanned (a block's start, or a
+    tail's batches until there are enough) and again every RETUNE scans are scanned for
+    all literals, their frequencies are counted and each pattern's anchor is re-chosen.
 
     A pattern whose rarest anchor is still common (more than one line per HOT bytes: a
     threshold on the numbers of every REPORT or access-log line) is looked for by the
@@ -28,7 +29,8 @@ class HyperscanPrefilter:
     differ in one byte (vertical tab): both agree on lines of other ASCII, and a line
     holding any other byte is looked for by the literal anchors (an ESCAPE pattern finds
     those lines). Only patterns that are ASCII and anchor nothing at the end of the text
-    (which a line's `\\r` would move) are candidates.
+    (which a line's `\\r` would move) are candidates. A pattern under a numeric compare
+    is always looked for this way, by its narrowed regex (`compare_narrow.py`).
 
     Every hit costs a Python callback, and a hostile line can repeat a literal thousands
     of times. A scan that meets more than one hit per DENSE bytes (ordinary logs: one per
@@ -38,9 +40,9 @@ class HyperscanPrefilter:
     """
 
     name = "hyperscan"
-    RETUNE = 64          # blocks between re-tunings
-    SAMPLE = 512 << 10   # bytes of a block counted when tuning
-    TUNE_MIN = 64 << 10  # a smaller block is not tuned on: it scans fast whatever the anchors,
+    RETUNE = 64          # scans (blocks, batches) between re-tunings
+    SAMPLE = 512 << 10   # bytes counted when tuning
+    TUNE_MIN = 64 << 10  # less input is not tuned on: it scans fast whatever the anchors,
                          # and re-compiling them would cost more than the scan (start-up)
     TUNE_HITS = 16384    # hits counted when tuning (ordinary logs: one per ~30 bytes)
     HOT = 16 << 10       # bytes per candidate line below which a pattern is prefiltered by itself:
@@ -64,11 +66,14 @@ class HyperscanPrefilter:
                     self._ids.setdefault((lit, entry.caseless), len(self._ids))
         self._full = self._compile(list(self._ids))
         self._anchors = [0] * len(entries)
-        self._hot: frozenset[int] = frozenset()
+        # A narrowed pattern is looked for by its regex from the start, tuned or not (a
+        # tail's batches are never tuned on): its literals are on every REPORT line.
+        self._hot: frozenset[int] = frozenset(i for i in self._narrowed if entries[i].regex_ready)
         self._unready: set[int] = set()  # patterns Hyperscan's prefilter mode refused
         self._single_db, self._single_owners = self._compile_single()
         self._anchor_db, self._anchor_owners, self._escape = self._compile_block()
-        self._blocks = 0
+        self._sample: bytearray | None = bytearray()  # input kept for the next tuning
+        self._scans = 0  # since the last tuning
         # One scratch space may not be shared by concurrent scans.
         self._lock = threading.Lock()
 
@@ -180,6 +185,21 @@ class HyperscanPrefilter:
     def _limit(self, data: bytes) -> int:
         return len(data) // self.DENSE + self.HEAVY
 
+    def _collect(self, data: bytes) -> None:
+        """Tune on the first SAMPLE bytes scanned and again every RETUNE scans: a block's
+        start, or a tail's batches gathered until there are TUNE_MIN bytes of them."""
+        if self._sample is None:
+            self._scans += 1
+            if self._scans < self.RETUNE:
+                return
+            self._sample = bytearray()
+        if self._sample:
+            self._sample += b"\n"
+        self._sample += data[: self.SAMPLE - len(self._sample)]
+        if len(self._sample) >= self.TUNE_MIN:
+            self._tune(bytes(self._sample))
+            self._sample, self._scans = None, 0
+
     def _tune(self, data: bytes) -> None:
         """Re-choose anchors and hot patterns from the literals' counts in a sample."""
         cut = data.rfind(b"\n", 0, self.SAMPLE)
@@ -195,7 +215,7 @@ class HyperscanPrefilter:
                     for conj in entry.conjuncts]
             best = min(range(len(cost)), key=cost.__getitem__)
             anchors.append(best)
-            if cost[best] * self.HOT > covered:
+            if cost[best] * self.HOT > covered or i in self._narrowed:
                 hot.add(i)
         changed = anchors != self._anchors
         if changed:
@@ -287,6 +307,7 @@ class HyperscanPrefilter:
             k = bisect.bisect_right(starts, offset) - 1
             return starts[k], ends[k]
 
+        self._collect(data)
         hits, complete = self._scan(self._anchor_db, data, self._limit(data))
         if not complete:
             found = self._by_segment(data, bounds)
@@ -295,9 +316,7 @@ class HyperscanPrefilter:
         return [found.get(start, set()) for start in starts]
 
     def block(self, data: bytes) -> dict[int, set[int]]:
-        if self._blocks % self.RETUNE == 0 and len(data) >= self.TUNE_MIN:
-            self._tune(data)
-        self._blocks += 1
+        self._collect(data)
         data += b"\n"  # every line ends in one: the hot patterns report there
 
         def bounds(offset: int) -> tuple[int, int]:
