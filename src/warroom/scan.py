@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, Protocol
 
 from warroom.errors import UserError
 from warroom.playbook.matcher import MAX_LINE, Match, Matcher, Veto
@@ -17,7 +17,11 @@ from warroom.textout import Paint, dumps, highlight, inert, use_colour
 BLOCK = 4 << 20  # bytes read at a time; a block always ends at a line boundary
 
 
-def blocks(stream: BinaryIO) -> Iterator[bytes]:
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def blocks(stream: Readable) -> Iterator[bytes]:
     """Whole lines, in blocks of about BLOCK bytes (a longer line makes a longer block)."""
     tail = b""
     while True:
@@ -35,7 +39,7 @@ def blocks(stream: BinaryIO) -> Iterator[bytes]:
         yield tail
 
 
-def scan_stream(matcher: Matcher, stream: BinaryIO) -> Iterator[tuple[int, str, list[Match]]]:
+def scan_stream(matcher: Matcher, stream: Readable) -> Iterator[tuple[int, str, list[Match]]]:
     """(line number from 1, text, matches) for every matching line of a stream."""
     line_base = 0
     for data in blocks(stream):
@@ -48,7 +52,7 @@ def scan_stream(matcher: Matcher, stream: BinaryIO) -> Iterator[tuple[int, str, 
         line_base += data.count(b"\n") + 1
 
 
-def explain_stream(matcher: Matcher, stream: BinaryIO) -> Iterator[tuple[int, str, list[Match]]]:
+def explain_stream(matcher: Matcher, stream: Readable) -> Iterator[tuple[int, str, list[Match]]]:
     """`scan_stream` for --explain: also the lines whose every match was vetoed (with no
     matches), so a user tuning an `unless` or `compare` sees what it silenced. Line by
     line, so slower than the block scan; explaining is for a few lines."""
@@ -182,6 +186,7 @@ def _why_json(match: Match, symptom: TextSymptom, chosen: bool) -> dict[str, obj
 
 def run_scan(args: argparse.Namespace) -> int:
     from warroom.playbook.cache import scan_matcher
+    from warroom.scan_pieces import cores, pieces, scan_pieces
 
     matcher, problems = scan_matcher(args.settings.playbook_dirs, args.engine)
     for problem in problems:
@@ -197,9 +202,13 @@ def run_scan(args: argparse.Namespace) -> int:
             print(f"warroom: {name}: {exc.strerror}", file=sys.stderr)
             failed = True
             continue
-        lines = explain_stream if args.explain else scan_stream
+        ranges = [] if args.explain or name == "-" else pieces(name, cores())
         try:
-            for lineno, text, matches in lines(matcher, stream):
+            if ranges:
+                found = scan_pieces(matcher, name, ranges)
+            else:
+                found = (explain_stream if args.explain else scan_stream)(matcher, stream)
+            for lineno, text, matches in found:
                 printer.line("(stdin)" if name == "-" else name, lineno, text, matches)
         except OSError as exc:
             raise UserError(f"{name}: {exc.strerror or exc}") from exc
