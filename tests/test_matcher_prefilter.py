@@ -17,6 +17,7 @@ from tests.corpus import ordinary_lines, symptom_samples
 from warroom.playbook.catalog import load_catalog
 from warroom.playbook.hsprefilter import HyperscanPrefilter
 from warroom.playbook.matcher import Match, Matcher, _rank
+from warroom.playbook.unescape import unescaped
 
 hyperscan = pytest.importorskip("hyperscan")
 
@@ -57,17 +58,29 @@ def scanned(matcher: Matcher, lines: list[str], newline: str = "\n") -> list[lis
 
 
 def reference(matcher: Matcher, line: str) -> list[Match]:
-    """What the matcher must say, from `TextSymptom.search` on every symptom (no prefilter)."""
+    """What the matcher must say, from `TextSymptom.search` on every symptom (no prefilter),
+    in the line and in each line of the text its escapes encode (spans put back)."""
+    view = unescaped(line)
+    text = view.text if view is not None else line
+    pieces = [(line, lambda a, b: (a, b))]
+    if view is not None or "\n" in line:
+        base = 0
+        for sub in text.split("\n"):
+            def back(a: int, b: int, base: int = base) -> tuple[int, int]:
+                return view.raw_span(base + a, base + b) if view is not None else (base + a, base + b)
+            pieces.append((sub.rstrip("\r"), back))
+            base += len(sub) + 1
     best: dict[str, Match] = {}
-    for entry in matcher.entries:
-        found = entry.symptom.search(line)
-        if found is None:
-            continue
-        match = Match(entry.playbook.id, entry.playbook.title, found.start(), found.end(),
-                      {k: v for k, v in found.groupdict().items() if v is not None},
-                      entry.symptom.priority)
-        if entry.playbook.id not in best or _rank(match) < _rank(best[entry.playbook.id]):
-            best[entry.playbook.id] = match
+    for piece, back in pieces:
+        for entry in matcher.entries:
+            found = entry.symptom.search(piece)
+            if found is None:
+                continue
+            match = Match(entry.playbook.id, entry.playbook.title, *back(found.start(), found.end()),
+                          {k: v for k, v in found.groupdict().items() if v is not None},
+                          entry.symptom.priority)
+            if entry.playbook.id not in best or _rank(match) < _rank(best[entry.playbook.id]):
+                best[entry.playbook.id] = match
     return sorted(best.values(), key=_rank)
 
 

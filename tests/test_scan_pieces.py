@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import random
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,7 @@ def test_pieces_say_what_one_pass_says(tmp_path: Path, monkeypatch, matcher: Mat
     ranges = scan_pieces.pieces(str(path), count)
     assert len(ranges) == count
     assert ranges[0][0] == 0 and ranges[-1][1] == len(data)
-    for (_, end), (start, _) in zip(ranges, ranges[1:], strict=False):
+    for (_, end), (start, _) in pairwise(ranges):
         assert end == start and data[start - 1:start] == b"\n"  # whole lines each
     expected = list(scan_stream(matcher, io.BytesIO(data)))
     assert len(expected) > 300

@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import BinaryIO
 
 from warroom.playbook.matcher import Match, Matcher
@@ -40,7 +41,7 @@ def pieces(path: str, count: int) -> list[tuple[int, int]]:
             f.readline()  # to the next line's start
             bounds.append(f.tell())
     bounds.append(size)
-    return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if a < b]
+    return [(a, b) for a, b in pairwise(bounds) if a < b]
 
 
 def scan_pieces(matcher: Matcher, path: str, ranges: list[tuple[int, int]]

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from warroom.playbook.compare_narrow import narrowed
@@ -26,6 +26,7 @@ from warroom.playbook.hsprefilter import HyperscanPrefilter
 from warroom.playbook.linear import _UNANCHORED, Found, Regex
 from warroom.playbook.literals import conjuncts
 from warroom.playbook.model import Playbook, TextSymptom
+from warroom.playbook.unescape import unescaped
 
 MAX_LINE = 1 << 20  # longer lines are matched on their first MiB
 
@@ -165,36 +166,70 @@ class Matcher:
         """Playbooks recognised in one line, most specific first."""
         if len(line) > MAX_LINE:
             line = line[:MAX_LINE]
-        return self._confirm(line, self.prefilter.line(line), group)
+        return self._with_view(line, self._confirm(line, self.prefilter.line(line), group), group)
 
     def match_many(self, lines: list[str], groups: list[str | None] | None = None) -> list[list[Match]]:
         """`match` for many lines (e.g. a batch of log events) in one prefilter pass."""
         lines = [line[:MAX_LINE] for line in lines]
         candidates = self.prefilter.many(lines)
         groups = groups or [None] * len(lines)
-        return [self._confirm(line, found, group) if found else []
+        return [self._with_view(line, self._confirm(line, found, group) if found else [], group)
                 for line, found, group in zip(lines, candidates, groups, strict=True)]
 
     def scan(self, data: bytes) -> Iterator[tuple[int, str, list[Match]]]:
         """For a block of newline-separated lines: (byte offset of line, text, matches)."""
+        return self._scan(data, None, views=True)
+
+    def _scan(self, data: bytes, group: str | None, views: bool) -> Iterator[tuple[int, str, list[Match]]]:
         candidates = self.prefilter.block(data)
+        escaped = _escaped_lines(data) if views else set()
         find = data.find
         compared = self._compared
-        for start in sorted(candidates):
+        for start in sorted(candidates.keys() | escaped) if escaped else sorted(candidates):
             end = find(b"\n", start)
             raw = data[start:] if end < 0 else data[start:end]
-            found = candidates[start]
+            found = candidates.get(start)
             if raw.isascii():  # its bytes are the text's UTF-8: RE2 reads them as they are
                 raw = raw.rstrip(b"\r")[:MAX_LINE]
                 text = raw.decode("ascii")
-                if len(found) == 1 and compared and self._none_held(next(iter(found)), text, raw):
+                if not found:
+                    matches = []
+                elif (len(found) == 1 and compared and start not in escaped
+                        and self._none_held(next(iter(found)), text, raw)):
                     continue
-                matches = self._confirm(text, found, None, raw)
+                else:
+                    matches = self._confirm(text, found, group, raw)
             else:
                 text = raw.decode("utf-8", "replace").rstrip("\r")[:MAX_LINE]
-                matches = self._confirm(text, found, None)
+                matches = self._confirm(text, found, group) if found else []
+            if start in escaped:
+                matches = self._with_view(text, matches, group)
             if matches:
                 yield start, text, matches
+
+    def _with_view(self, line: str, found: list[Match], group: str | None) -> list[Match]:
+        """`found` and what the text the line encodes shows (`unescape.py`): its escapes
+        read and each of its lines matched, spans put back on the line's characters; the
+        best match of each playbook."""
+        view = unescaped(line)
+        if view is None and "\n" not in line:
+            return found
+        text = view.text if view is not None else line
+        data = text.encode("utf-8", "surrogatepass")
+        best = {match.playbook: match for match in found}
+        at_byte = at_char = 0  # a line's byte offset to its character offset, in order
+        for start, _, matches in self._scan(data, group, views=False):
+            at_char += len(data[at_byte:start].decode("utf-8", "surrogatepass"))
+            at_byte = start
+            for one in matches:
+                first, last = at_char + one.start, at_char + one.end
+                if view is not None:
+                    first, last = view.raw_span(first, last)
+                mapped = replace(one, start=first, end=last)
+                current = best.get(one.playbook)
+                if current is None or _rank(mapped) < _rank(current):
+                    best[one.playbook] = mapped
+        return sorted(best.values(), key=_rank)
 
     def _none_held(self, pattern: int, text: str, data: bytes) -> bool:
         """Whether no compare of a `_compared` pattern's symptoms holds for any of its
@@ -214,34 +249,37 @@ class Matcher:
         return [self.entries[i] for k in sorted(candidates) for i in self._members[k]]
 
     def explain(self, line: str, group: str | None = None) -> list[tuple[Match, TextSymptom]]:
-        """Every pattern that matches `line`, best first, with its symptom: the decision
-        behind `match`, which keeps the first of each playbook."""
-        line = line[:MAX_LINE]
-        lower = line.lower()
-        found = ((match, entry.symptom) for entry in self._symptoms(self.prefilter.line(line))
-                 if (match := self._try(entry, line, lower, group)) is not None)
+        """Every pattern that matches `line` (or a line of the text it encodes), best first,
+        with its symptom: the decision behind `match`, which keeps the first of each playbook."""
+        found = []
+        for piece, back in _pieces(line[:MAX_LINE]):
+            lower = piece.lower()
+            for entry in self._symptoms(self.prefilter.line(piece)):
+                if (match := self._try(entry, piece, lower, group)) is not None:
+                    found.append((back(match), entry.symptom))
         return sorted(found, key=lambda pair: _rank(pair[0]))
 
     def vetoed(self, line: str, group: str | None = None) -> list[Veto]:
-        """Patterns whose regex matches `line` but whose `unless` or `compare` vetoes the
-        match, best first: what `explain` leaves out, for a user tuning those vetoes."""
-        line = line[:MAX_LINE]
-        lower = line.lower()
+        """Patterns whose regex matches `line` (or a line of the text it encodes) but whose
+        `unless` or `compare` vetoes the match, best first: what `explain` leaves out, for a
+        user tuning those vetoes."""
         out: list[Veto] = []
-        for entry in self._symptoms(self.prefilter.line(line)):
-            symptom = entry.symptom
-            if symptom.unless is None and symptom.compare is None:
-                continue
-            if not entry.admits(line, lower) or not _in_groups(symptom, group):
-                continue
-            found = symptom.regex.search(line)
-            if found is None or symptom.search(line) is not None:
-                continue
-            by = "unless" if symptom.unless is not None and symptom.unless.search(line) else "compare"
-            match = Match(entry.playbook.id, entry.playbook.title, found.start(), found.end(),
-                          {k: v for k, v in found.groupdict().items() if v is not None},
-                          symptom.priority)
-            out.append(Veto(match, symptom, by))
+        for piece, back in _pieces(line[:MAX_LINE]):
+            lower = piece.lower()
+            for entry in self._symptoms(self.prefilter.line(piece)):
+                symptom = entry.symptom
+                if symptom.unless is None and symptom.compare is None:
+                    continue
+                if not entry.admits(piece, lower) or not _in_groups(symptom, group):
+                    continue
+                found = symptom.regex.search(piece)
+                if found is None or symptom.search(piece) is not None:
+                    continue
+                by = "unless" if symptom.unless is not None and symptom.unless.search(piece) else "compare"
+                match = Match(entry.playbook.id, entry.playbook.title, found.start(), found.end(),
+                              {k: v for k, v in found.groupdict().items() if v is not None},
+                              symptom.priority)
+                out.append(Veto(back(match), symptom, by))
         return sorted(out, key=lambda veto: _rank(veto.match))
 
     def _confirm(self, line: str, candidates: set[int], group: str | None,
@@ -363,6 +401,40 @@ def _regex_ready(pattern: str) -> bool:
     """Whether Hyperscan reading a line's bytes finds every match RE2 finds in its text,
     for ASCII lines: an ASCII pattern with no anchor at the end of the text."""
     return pattern.isascii() and _TEXT_ANCHOR.search(pattern) is None
+
+
+def _pieces(line: str) -> list[tuple[str, Callable[[Match], Match]]]:
+    """The line, then each line of the text it encodes (`unescape.py`), each with how a
+    match in it is put back on the line's characters."""
+    out: list[tuple[str, Callable[[Match], Match]]] = [(line, lambda match: match)]
+    view = unescaped(line)
+    if view is None and "\n" not in line:
+        return out
+    text = view.text if view is not None else line
+    base = 0
+    for piece in text.split("\n"):
+        def back(match: Match, base: int = base) -> Match:
+            start, end = base + match.start, base + match.end
+            if view is not None:
+                start, end = view.raw_span(start, end)
+            return replace(match, start=start, end=end)
+        out.append((piece.rstrip("\r"), back))
+        base += len(piece) + 1
+    return out
+
+
+def _escaped_lines(data: bytes) -> set[int]:
+    """The start of each line of a block that holds a backslash (a possible escape)."""
+    out: set[int] = set()
+    find, rfind = data.find, data.rfind
+    pos = find(b"\\")
+    while pos >= 0:
+        out.add(rfind(b"\n", 0, pos) + 1)
+        end = find(b"\n", pos)
+        if end < 0:
+            break
+        pos = find(b"\\", end)
+    return out
 
 
 def _in_groups(symptom: TextSymptom, group: str | None) -> bool:

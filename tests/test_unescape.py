@@ -1,0 +1,94 @@
+"""Structured log lines: the matcher reads the text a JSON string encodes, line by line,
+and puts what it finds back on the raw line's characters."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from tests.corpus import symptom_samples
+from warroom.playbook.catalog import load_catalog
+from warroom.playbook.matcher import Matcher
+from warroom.playbook.unescape import unescaped
+
+
+@pytest.fixture(scope="module", params=["python", "hyperscan"])
+def matcher(request) -> Matcher:
+    if request.param == "hyperscan":
+        pytest.importorskip("hyperscan")
+    return Matcher(load_catalog(), engine=request.param)
+
+
+@pytest.mark.parametrize("ascii_only", [True, False])
+def test_escapes_are_read_and_each_character_knows_its_place(ascii_only: bool) -> None:
+    rng = random.Random(int(ascii_only))
+    alphabet = 'ab "\\/\n\r\téü€😀\x01'
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 40)))
+        raw = json.dumps(text, ensure_ascii=ascii_only)[1:-1]
+        view = unescaped(raw)
+        if view is None:  # nothing escaped: the raw text is the text
+            assert raw == text
+            continue
+        assert view.text.encode("utf-16", "surrogatepass").decode("utf-16") == text
+        for i, char in enumerate(view.text):
+            start, end = view.raw_span(i, i + 1)
+            assert json.loads(f'"{raw[start:end]}"') == char or len(char.encode("utf-16-le", "surrogatepass")) == 2
+        assert view.raw_span(0, len(view.text)) == (0, len(raw))
+
+
+def test_a_backslash_that_escapes_nothing_is_text() -> None:
+    assert unescaped(r"C:\Users\build\app.py") is None
+    assert unescaped("no backslash") is None
+
+
+def test_a_symptom_inside_a_json_message_is_found_on_its_raw_text(matcher: Matcher) -> None:
+    wrapped = json.dumps({"level": "ERROR", "message": 'upstream said {"message":"Internal server error"}'})
+    found = matcher.match(wrapped)
+    assert found and found[0].playbook == "apigw-internal-error"
+    assert "Internal server error" in wrapped[found[0].start:found[0].end]
+
+
+def test_a_traceback_logged_as_one_json_event_is_read_line_by_line(matcher: Matcher) -> None:
+    trace = ('Traceback (most recent call last):\n  File "/var/task/app.py", line 3, in <module>\n'
+             "    import requests\nModuleNotFoundError: No module named 'requests'")
+    line = json.dumps({"timestamp": "2024-05-01T10:00:00Z", "level": "ERROR", "message": "init failed",
+                       "exception": trace, "requestId": "6f1c2b7e"})
+    for found in (matcher.match(line), matcher.match_many([line])[0],
+                  [m for _, _, ms in matcher.scan(line.encode()) for m in ms]):
+        assert found and found[0].playbook == "python-module-not-found"
+        assert found[0].captures.get("module") == "requests"
+        assert "No module named" in line[found[0].start:found[0].end]
+
+
+def test_corpus_symptoms_inside_json_messages_are_still_found(matcher: Matcher) -> None:
+    samples = symptom_samples()
+    right = wrapped_right = 0
+    for sample in samples:
+        plain = matcher.match(sample.line)
+        if not plain or plain[0].playbook != sample.playbook:
+            continue
+        right += 1
+        wrapped = json.dumps({"level": "ERROR", "message": sample.line, "requestId": "6f1c2b7e"})
+        found = matcher.match(wrapped)
+        wrapped_right += bool(found) and found[0].playbook == sample.playbook
+    assert right > 1000
+    assert wrapped_right >= 0.97 * right  # read raw only, 91 %
+
+
+def test_many_escaped_line_breaks_are_one_block(matcher: Matcher) -> None:
+    # A hostile line of 100,000 escaped line breaks is read as one block of empty lines.
+    line = "\\n" * 100_000 + "Task timed out after 3.00 seconds"
+    found = matcher.match(line)
+    assert [m.playbook for m in found][:1] == ["lambda-timeout"]
+    assert line[found[0].start:found[0].end] == "Task timed out after 3.00 seconds"
+
+
+def test_explain_gives_the_decision_for_a_line_read_through_its_escapes(matcher: Matcher) -> None:
+    line = json.dumps({"level": "ERROR", "message": "boom\nTask timed out after 3.00 seconds"})
+    chosen = matcher.match(line)[0]
+    why = matcher.explain(line)
+    assert why and why[0][0] == chosen
+    assert line[chosen.start:chosen.end] == "Task timed out after 3.00 seconds"
