@@ -71,6 +71,7 @@ class HyperscanPrefilter:
         self._hot: frozenset[int] = frozenset(i for i in self._narrowed if entries[i].regex_ready)
         self._unready: set[int] = set()  # patterns Hyperscan's prefilter mode refused
         self._single_db, self._single_owners = self._compile_single()
+        self._single_stale = False
         self._anchor_db, self._anchor_owners, self._escape = self._compile_block()
         self._sample: bytearray | None = bytearray()  # input kept for the next tuning
         self._scans = 0  # since the last tuning
@@ -220,7 +221,7 @@ class HyperscanPrefilter:
         changed = anchors != self._anchors
         if changed:
             self._anchors = anchors
-            self._single_db, self._single_owners = self._compile_single()
+            self._single_stale = True  # rebuilt when a line needs it: most scans never do
         self._use_regexes(hot, rebuild=changed)
 
     def prefilter_by_regex(self, patterns: Iterable[int]) -> frozenset[int]:
@@ -238,6 +239,9 @@ class HyperscanPrefilter:
 
     def _once(self, data: bytes | memoryview) -> set[int]:
         """Patterns anchored in `data`, one callback per literal found."""
+        if self._single_stale:
+            self._single_db, self._single_owners = self._compile_single()
+            self._single_stale = False
         owners = self._single_owners
         hits, _ = self._scan(self._single_db, data, len(owners))  # one hit per literal at most
         return {i for pid, _ in hits for i in owners[pid]}
@@ -315,8 +319,9 @@ class HyperscanPrefilter:
         found = self._lines(hits, data, lambda at: starts[bisect.bisect_right(starts, at) - 1], bounds)
         return [found.get(start, set()) for start in starts]
 
-    def block(self, data: bytes) -> dict[int, set[int]]:
-        self._collect(data)
+    def block(self, data: bytes, tune: bool = True) -> dict[int, set[int]]:
+        if tune:
+            self._collect(data)
         data += b"\n"  # every line ends in one: the hot patterns report there
 
         def bounds(offset: int) -> tuple[int, int]:

@@ -81,7 +81,7 @@ class _Prefilter(Protocol):
 
     def line(self, text: str) -> set[int]: ...
 
-    def block(self, data: bytes) -> dict[int, set[int]]: ...
+    def block(self, data: bytes, tune: bool = True) -> dict[int, set[int]]: ...
 
     def many(self, texts: list[str]) -> list[set[int]]: ...
 
@@ -98,7 +98,7 @@ class PythonPrefilter:
         lower = text.lower()
         return {i for i, e in self._entries if e.admits(text, lower)}
 
-    def block(self, data: bytes) -> dict[int, set[int]]:
+    def block(self, data: bytes, tune: bool = True) -> dict[int, set[int]]:
         out: dict[int, set[int]] = {}
         start = 0
         for raw in data.split(b"\n"):
@@ -181,7 +181,8 @@ class Matcher:
         return self._scan(data, None, views=True)
 
     def _scan(self, data: bytes, group: str | None, views: bool) -> Iterator[tuple[int, str, list[Match]]]:
-        candidates = self.prefilter.block(data)
+        # A line's own text is no sample of the input to tune the anchors on.
+        candidates = self.prefilter.block(data, tune=views)
         escaped = _escaped_lines(data) if views else set()
         find = data.find
         compared = self._compared
