@@ -88,7 +88,8 @@ def test_re2_agrees_with_python_re_on_the_small_twins(catalog, matcher: Matcher)
                 continue
             want = compiled[id(entry)].search(line)
             got = entry.symptom.regex.search(line)
-            assert (got and (got.span(), got.groupdict())) == (want and (want.span(), want.groupdict())), (
+            assert (got and (got.span(), [got.group(i) for i in range(len(got.spans))])) == (
+                want and (want.span(), [want.group(i) for i in range(1 + len(want.groups()))])), (
                 hostile.family, hostile.source, entry.symptom.pattern)
 
 
@@ -267,3 +268,11 @@ def test_regex_error_is_one_line() -> None:
     with pytest.raises(RegexError) as caught:
         Regex("(unclosed")
     assert "\n" not in str(caught.value) and "missing )" in str(caught.value)
+
+
+def test_numbered_groups_fill_the_value_they_number() -> None:
+    # RE2 wants distinct names: alternatives capturing one value are `x`, `x2`, `x3`.
+    regex = Regex(r"a(?P<table>\w+)|b(?P<table2>\w+)|c(?P<code4>\d)")
+    assert regex.search("bT1").groupdict() == {"table": "T1", "code4": None}
+    assert regex.search("aT2").groupdict() == {"table": "T2", "code4": None}
+    assert regex.search("c7").groupdict() == {"table": None, "code4": "7"}  # no `code`: its own name

@@ -52,7 +52,15 @@ class Found:
         return None if start < 0 else self.text[start:end]
 
     def groupdict(self) -> dict[str, str | None]:
-        return {name: self.group(i) for name, i in self.groupindex.items()}
+        """Each group's text by name; `name2`, `name3`... fill `name` where the pattern has
+        one (RE2 wants distinct names, so alternatives capturing one value number them)."""
+        out: dict[str, str | None] = {}
+        for name, i in self.groupindex.items():
+            base = name.rstrip("0123456789")
+            key = base if base != name and base in self.groupindex else name
+            if out.get(key) is None:
+                out[key] = self.group(i)
+        return out
 
 
 class Regex:
