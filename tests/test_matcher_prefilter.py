@@ -17,7 +17,7 @@ from tests.corpus import ordinary_lines, symptom_samples
 from warroom.playbook.catalog import load_catalog
 from warroom.playbook.hsprefilter import HyperscanPrefilter
 from warroom.playbook.matcher import Match, Matcher, _rank
-from warroom.playbook.unescape import unescaped
+from warroom.playbook.readable import readable
 
 hyperscan = pytest.importorskip("hyperscan")
 
@@ -60,7 +60,7 @@ def scanned(matcher: Matcher, lines: list[str], newline: str = "\n") -> list[lis
 def reference(matcher: Matcher, line: str) -> list[Match]:
     """What the matcher must say, from `TextSymptom.search` on every symptom (no prefilter),
     in the line and in each line of the text its escapes encode (spans put back)."""
-    view = unescaped(line)
+    view = readable(line)
     text = view.text if view is not None else line
     pieces = [(line, lambda a, b: (a, b))]
     if view is not None or "\n" in line:

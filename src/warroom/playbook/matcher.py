@@ -26,7 +26,7 @@ from warroom.playbook.hsprefilter import HyperscanPrefilter
 from warroom.playbook.linear import _UNANCHORED, Found, Regex
 from warroom.playbook.literals import conjuncts
 from warroom.playbook.model import Playbook, TextSymptom
-from warroom.playbook.unescape import unescaped
+from warroom.playbook.readable import MARKS, readable
 
 MAX_LINE = 1 << 20  # longer lines are matched on their first MiB
 
@@ -183,10 +183,10 @@ class Matcher:
     def _scan(self, data: bytes, group: str | None, views: bool) -> Iterator[tuple[int, str, list[Match]]]:
         # A line's own text is no sample of the input to tune the anchors on.
         candidates = self.prefilter.block(data, tune=views)
-        escaped = _escaped_lines(data) if views else set()
+        layered = _layered_lines(data) if views else set()
         find = data.find
         compared = self._compared
-        for start in sorted(candidates.keys() | escaped) if escaped else sorted(candidates):
+        for start in sorted(candidates.keys() | layered) if layered else sorted(candidates):
             end = find(b"\n", start)
             raw = data[start:] if end < 0 else data[start:end]
             found = candidates.get(start)
@@ -195,7 +195,7 @@ class Matcher:
                 text = raw.decode("ascii")
                 if not found:
                     matches = []
-                elif (len(found) == 1 and compared and start not in escaped
+                elif (len(found) == 1 and compared and start not in layered
                         and self._none_held(next(iter(found)), text, raw)):
                     continue
                 else:
@@ -203,16 +203,16 @@ class Matcher:
             else:
                 text = raw.decode("utf-8", "replace").rstrip("\r")[:MAX_LINE]
                 matches = self._confirm(text, found, group) if found else []
-            if start in escaped:
+            if start in layered:
                 matches = self._with_view(text, matches, group)
             if matches:
                 yield start, text, matches
 
     def _with_view(self, line: str, found: list[Match], group: str | None) -> list[Match]:
-        """`found` and what the text the line encodes shows (`unescape.py`): its escapes
-        read and each of its lines matched, spans put back on the line's characters; the
-        best match of each playbook."""
-        view = unescaped(line)
+        """`found` and what the text the line carries shows (`readable.py`): its escapes
+        read, colour codes and typographic quotes undone, each of its lines matched, spans
+        put back on the line's characters; the best match of each playbook."""
+        view = readable(line)
         if view is None and "\n" not in line:
             return found
         text = view.text if view is not None else line
@@ -405,10 +405,10 @@ def _regex_ready(pattern: str) -> bool:
 
 
 def _pieces(line: str) -> list[tuple[str, Callable[[Match], Match]]]:
-    """The line, then each line of the text it encodes (`unescape.py`), each with how a
+    """The line, then each line of the text it encodes (`readable.py`), each with how a
     match in it is put back on the line's characters."""
     out: list[tuple[str, Callable[[Match], Match]]] = [(line, lambda match: match)]
-    view = unescaped(line)
+    view = readable(line)
     if view is None and "\n" not in line:
         return out
     text = view.text if view is not None else line
@@ -424,17 +424,18 @@ def _pieces(line: str) -> list[tuple[str, Callable[[Match], Match]]]:
     return out
 
 
-def _escaped_lines(data: bytes) -> set[int]:
-    """The start of each line of a block that holds a backslash (a possible escape)."""
+def _layered_lines(data: bytes) -> set[int]:
+    """The start of each line of a block that may hold a layer `readable` undoes."""
     out: set[int] = set()
     find, rfind = data.find, data.rfind
-    pos = find(b"\\")
-    while pos >= 0:
-        out.add(rfind(b"\n", 0, pos) + 1)
-        end = find(b"\n", pos)
-        if end < 0:
-            break
-        pos = find(b"\\", end)
+    for mark in MARKS:
+        pos = find(mark)
+        while pos >= 0:
+            out.add(rfind(b"\n", 0, pos) + 1)
+            end = find(b"\n", pos)
+            if end < 0:
+                break
+            pos = find(mark, end)
     return out
 
 

@@ -1,0 +1,69 @@
+"""The text a log line carries, as a pattern expects to read it.
+
+Lambda's JSON log format, Powertools and most loggers write a message as a JSON string:
+`{"level":"ERROR","message":"... \\"Internal server error\\"","exception":"Traceback
+...\\nKeyError: 'TABLE_NAME'"}`. The symptom is in the text the escapes encode, where a
+quote is a quote and a `\\n` starts a line (a `^`-anchored pattern must see it at a line's
+start). Terminals and web pages add their own layer: colour codes (`\\x1b[31mError:`),
+typographic quotes (“already exists”, ‘index’) and non-breaking spaces. So the matcher also
+reads the line with all of that undone, line by line, and puts what it finds back on the
+line's own characters (`places`), so that a highlight lands on the raw text.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from dataclasses import dataclass
+
+# A JSON escape (not `\b` and `\f`: no log means a backspace, and a Windows path such as
+# `C:\build` holds them), a colour or cursor code (ESC [ ... letter, also written as the
+# JSON escape \u001b), or a character pages and editors put for a plain one.
+_LAYER = re.compile(r'\\u001[bB]\[[0-9;?]*[A-Za-z]|\x1b\[[0-9;?]*[A-Za-z]'
+                    r'|\\(?:u[0-9a-fA-F]{4}|["\\/nrt])|[“”„‟″‘’‚‛′\u00a0\u2007\u202f\u200b\ufeff]')
+_PLAIN = {'\\"': '"', "\\\\": "\\", "\\/": "/", "\\n": "\n", "\\r": "\r", "\\t": "\t",
+          "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "‘": "'", "’": "'", "‚": "'",
+          "‛": "'", "′": "'", "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u200b": "", "\ufeff": ""}
+# What marks a line that may hold such a layer, as UTF-8 bytes (`Matcher.scan` finds them
+# in a block): a backslash, ESC, the lead bytes of U+2000-U+203F (quotes, spaces, primes),
+# of U+00A0 and of U+FEFF.
+MARKS = (b"\\", b"\x1b", b"\xe2\x80", b"\xc2\xa0", b"\xef\xbb\xbf")
+
+
+@dataclass(frozen=True, slots=True)
+class Readable:
+    """A line's text with its layers undone, and where each character came from."""
+
+    text: str
+    places: array  # type: ignore[type-arg] - the raw index of each character, then the raw end
+
+    def raw_span(self, start: int, end: int) -> tuple[int, int]:
+        """The raw line's span of the text's characters start..end."""
+        return self.places[start], self.places[end]
+
+
+def readable(line: str) -> Readable | None:
+    """`line` with its JSON escapes read, colour codes dropped and typographic quotes and
+    spaces made plain; None when it holds none of them."""
+    if line.isascii() and "\\" not in line and "\x1b" not in line:
+        return None  # the common case, decided without the regex
+    parts: list[str] = []
+    places = array("q")
+    pos = 0
+    for found in _LAYER.finditer(line):
+        start = found.start()
+        parts.append(line[pos:start])
+        places.extend(range(pos, start))
+        layer = found.group()
+        plain = _PLAIN.get(layer)
+        if plain is None:  # a \uXXXX escape, or a colour code (dropped)
+            plain = chr(int(layer[2:6], 16)) if layer.startswith("\\u") and "[" not in layer else ""
+        if plain:
+            parts.append(plain)
+            places.append(start)
+        pos = found.end()
+    if pos == 0 and not parts:
+        return None
+    parts.append(line[pos:])
+    places.extend(range(pos, len(line) + 1))
+    return Readable("".join(parts), places)
