@@ -14,6 +14,7 @@ from warroom.playbook.matcher import Match, Matcher
 from warroom.scan import scan_stream
 
 MIN_PIECE = 16 << 20  # bytes: a smaller piece costs more in a process than it saves
+SAMPLE = 512 << 10  # bytes the prefilter is tuned on before the workers start
 
 _matcher: Matcher | None = None  # the parent's, inherited by the forked workers
 
@@ -50,6 +51,10 @@ def scan_pieces(matcher: Matcher, path: str, ranges: list[tuple[int, int]]
     lines come in file order, numbered from 1."""
     global _matcher
     _matcher = matcher
+    prepare = getattr(matcher.prefilter, "prepare", None)
+    if prepare is not None:  # tuned once here rather than once in each worker
+        with open(path, "rb") as f:
+            prepare(f.read(SAMPLE))
     jobs = [(path, start, end) for start, end in ranges]
     with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
         base = 0

@@ -186,6 +186,15 @@ class HyperscanPrefilter:
     def _limit(self, data: bytes) -> int:
         return len(data) // self.DENSE + self.HEAVY
 
+    def prepare(self, sample: bytes) -> None:
+        """Tune on `sample` now, with every automaton current: before forking workers
+        that would each do it."""
+        self._tune(sample)
+        self._sample, self._scans = None, 0
+        if self._single_stale:
+            self._single_db, self._single_owners = self._compile_single()
+            self._single_stale = False
+
     def _collect(self, data: bytes) -> None:
         """Tune on the first SAMPLE bytes scanned and again every RETUNE scans: a block's
         start, or a tail's batches gathered until there are TUNE_MIN bytes of them."""
