@@ -134,3 +134,9 @@ def test_corpus_symptoms_dressed_by_a_page_or_a_terminal_are_still_found(matcher
         dressed_right += bool(found) and found[0].playbook == sample.playbook
     assert right > 300
     assert dressed_right >= 0.97 * right  # read raw only: 77 % (quotes), 93 % (colour), 63 % (spaces)
+
+
+def test_explain_names_a_pattern_once_though_both_readings_match(matcher: Matcher) -> None:
+    line = 'Error: bucket “acme-logs” Task timed out after 3.00 seconds'
+    patterns = [symptom.pattern for _, symptom in matcher.explain(line)]
+    assert patterns and len(patterns) == len(set(patterns))

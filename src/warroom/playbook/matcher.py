@@ -252,19 +252,21 @@ class Matcher:
     def explain(self, line: str, group: str | None = None) -> list[tuple[Match, TextSymptom]]:
         """Every pattern that matches `line` (or a line of the text it encodes), best first,
         with its symptom: the decision behind `match`, which keeps the first of each playbook."""
-        found = []
+        found: dict[int, tuple[Match, TextSymptom]] = {}  # each symptom's best, in any piece
         for piece, back in _pieces(line[:MAX_LINE]):
             lower = piece.lower()
             for entry in self._symptoms(self.prefilter.line(piece)):
                 if (match := self._try(entry, piece, lower, group)) is not None:
-                    found.append((back(match), entry.symptom))
-        return sorted(found, key=lambda pair: _rank(pair[0]))
+                    match, seen = back(match), found.get(id(entry))
+                    if seen is None or _rank(match) < _rank(seen[0]):
+                        found[id(entry)] = (match, entry.symptom)
+        return sorted(found.values(), key=lambda pair: _rank(pair[0]))
 
     def vetoed(self, line: str, group: str | None = None) -> list[Veto]:
         """Patterns whose regex matches `line` (or a line of the text it encodes) but whose
         `unless` or `compare` vetoes the match, best first: what `explain` leaves out, for a
         user tuning those vetoes."""
-        out: list[Veto] = []
+        out: dict[int, Veto] = {}  # each symptom's first, in any piece
         for piece, back in _pieces(line[:MAX_LINE]):
             lower = piece.lower()
             for entry in self._symptoms(self.prefilter.line(piece)):
@@ -280,8 +282,8 @@ class Matcher:
                 match = Match(entry.playbook.id, entry.playbook.title, found.start(), found.end(),
                               {k: v for k, v in found.groupdict().items() if v is not None},
                               symptom.priority)
-                out.append(Veto(back(match), symptom, by))
-        return sorted(out, key=lambda veto: _rank(veto.match))
+                out.setdefault(id(entry), Veto(back(match), symptom, by))
+        return sorted(out.values(), key=lambda veto: _rank(veto.match))
 
     def _confirm(self, line: str, candidates: set[int], group: str | None,
                  data: bytes | None = None) -> list[Match]:
