@@ -140,3 +140,17 @@ def test_explain_names_a_pattern_once_though_both_readings_match(matcher: Matche
     line = 'Error: bucket “acme-logs” Task timed out after 3.00 seconds'
     patterns = [symptom.pattern for _, symptom in matcher.explain(line)]
     assert patterns and len(patterns) == len(set(patterns))
+
+
+def test_an_example_counts_as_the_matcher_reads_it(tmp_path) -> None:
+    # A pattern written for plain quotes, with an example as a web page shows it.
+    (tmp_path / "q.yaml").write_text(
+        "id: quoted\ntitle: Q\nservice: lambda\nseverity: high\n"
+        "sources:\n  - {file: guide.md, section: \"A > B\"}\n"
+        "symptoms:\n  - pattern: 'bucket \"(?P<bucket>[a-z-]+)\" exists'\n"
+        "    examples:\n      - 'bucket “acme-logs” exists'\n"
+        "cause: C.\nfix:\n  - title: Look\n    manual: Look.\nprevention: P.\n", encoding="utf-8")
+    catalog = load_catalog([str(tmp_path)])
+    assert not catalog.problems, catalog.problems
+    found = Matcher([catalog.get("quoted")]).match("bucket “acme-logs” exists")  # type: ignore[list-item]
+    assert [(m.playbook, m.captures) for m in found] == [("quoted", {"bucket": "acme-logs"})]

@@ -14,6 +14,7 @@ from warroom.playbook import types
 from warroom.playbook.literals import required_literals
 from warroom.playbook.linear import Regex, RegexError
 from warroom.playbook.nodes import Mapping, Problem, Problems, compose, plain
+from warroom.playbook.readable import plain_lines
 from warroom.playbook.secret_calls import secret_material
 from warroom.playbook.template import names_in, shell_problem
 
@@ -195,9 +196,12 @@ class _Builder:
         symptom = m.TextSymptom(pattern, regex, ignore_case, priority, log_groups, examples,
                                 self.where(node, path), unless, compare)
         for i, example in enumerate(examples):
-            if symptom.search(example) is None:
+            # As the matcher reads it: as written, or as the plain text it carries.
+            readings = [example, *plain_lines(example)]
+            if all(symptom.search(text) is None for text in readings):
                 self.problems.add(spec.node_of("examples"), f"{spec.sub('examples')}[{i}]",
-                                  "example does not match the pattern" if not regex.search(example)
+                                  "example does not match the pattern"
+                                  if not any(regex.search(text) for text in readings)
                                   else "example is vetoed by unless/compare")
         self.defined.update(regex.groupindex)
         regex.release()  # checked: compiled again when a line first reaches it

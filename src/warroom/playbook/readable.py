@@ -67,3 +67,11 @@ def readable(line: str) -> Readable | None:
     parts.append(line[pos:])
     places.extend(range(pos, len(line) + 1))
     return Readable("".join(parts), places)
+
+
+def plain_lines(line: str) -> list[str]:
+    """The lines of the plain text `line` carries; [] when it carries nothing but itself."""
+    view = readable(line)
+    if view is None and "\n" not in line:
+        return []
+    return [piece.rstrip("\r") for piece in (view.text if view is not None else line).split("\n")]
