@@ -11,6 +11,10 @@ looks for the regex itself, in prefilter mode: a superset of its matches, never 
 
 A pattern several symptoms share (under different `compare`s) runs once per line for
 all of them, and on an ASCII line RE2 reads the line's bytes as they are.
+
+A line is read as written and, when it carries more (JSON escapes, colour codes,
+typographic quotes: `readable.py`), as each line of its plain text too; matches found
+there are put back on the line's own characters.
 """
 
 from __future__ import annotations
@@ -138,8 +142,8 @@ class Matcher:
             pattern for pattern, members in enumerate(self._members)
             if all(self.entries[i].symptom.compare is not None and self.entries[i].symptom.unless is None
                    for i in members))
-        # What Hyperscan looks for instead of such a pattern when it is hot: lines where a
-        # compare can hold (`compare_narrow.py`).
+        # What Hyperscan looks for instead of such a pattern, by regex from the start:
+        # lines where a compare can hold (`compare_narrow.py`).
         self._narrowed: dict[int, str] = {}
         for pattern in self._compared:
             compares = [c for i in self._members[pattern] if (c := self.entries[i].symptom.compare)]
