@@ -58,3 +58,10 @@ def test_small_files_and_streams_are_one_piece(tmp_path: Path) -> None:
     assert scan_pieces.pieces(str(path), 8) == []
     assert scan_pieces.pieces("/dev/stdin", 8) == []
     assert scan_pieces.pieces(str(tmp_path / "missing.log"), 8) == []
+
+
+def test_one_long_line_is_one_piece(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "one.log"
+    path.write_bytes(b"x" * 4096)
+    monkeypatch.setattr(scan_pieces, "MIN_PIECE", 512)
+    assert scan_pieces.pieces(str(path), 4) == []

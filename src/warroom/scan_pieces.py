@@ -42,7 +42,8 @@ def pieces(path: str, count: int) -> list[tuple[int, int]]:
             f.readline()  # to the next line's start
             bounds.append(f.tell())
     bounds.append(size)
-    return [(a, b) for a, b in pairwise(bounds) if a < b]
+    ranges = [(a, b) for a, b in pairwise(bounds) if a < b]
+    return ranges if len(ranges) > 1 else []  # one long line is one piece
 
 
 def scan_pieces(matcher: Matcher, path: str, ranges: list[tuple[int, int]]
