@@ -7,13 +7,13 @@ what `TextSymptom.search` says.
 from __future__ import annotations
 
 import random
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from tests.adversarial import hostile_lines
 from tests.corpus import ordinary_lines, symptom_samples
+from tests.playbook_yaml import playbook_yaml
 from warroom.playbook.catalog import load_catalog
 from warroom.playbook.hsprefilter import HyperscanPrefilter
 from warroom.playbook.matcher import Match, Matcher, _rank
@@ -109,16 +109,8 @@ def test_prefiltering_by_regex_drops_no_hostile_line(catalog, python: Matcher, b
 
 def user_matcher(tmp_path: Path, *patterns: str) -> tuple[Matcher, Matcher]:
     """(python, hyperscan looking for every pattern by its regex) for one user playbook."""
-    symptoms = "".join(f"  - pattern: '{p}'\n" for p in patterns)
-    (tmp_path / "u.yaml").write_text(textwrap.dedent("""\
-        id: user-symptom
-        title: A user's symptom
-        service: lambda
-        severity: high
-        sources:
-          - {file: guide.md, section: "A > B"}
-        symptoms:
-        """) + symptoms + "cause: C.\nfix:\n  - title: Look\n    manual: Look.\nprevention: P.\n")
+    symptoms = "".join(f"- pattern: '{p}'\n" for p in patterns)
+    (tmp_path / "u.yaml").write_text(playbook_yaml("user-symptom", symptoms))
     catalog = load_catalog([str(tmp_path)])
     assert not catalog.problems, catalog.problems
     mine = [pb for pb in catalog if pb.id == "user-symptom"]
@@ -189,21 +181,9 @@ def test_fast_confirmation_says_what_search_says(python: Matcher, size: str, use
 @pytest.mark.parametrize("op", ["==", "!=", ">", "<="])
 def test_fast_confirmation_compares_text_as_search_does(tmp_path: Path, op: str) -> None:
     pattern = r"ERRX (?P<a>[\w.+-]+)=(?P<b>[\w.+-]+)"
-    (tmp_path / "c.yaml").write_text(textwrap.dedent(f"""\
-        id: user-compare
-        title: A user's compare
-        service: lambda
-        severity: high
-        sources:
-          - {{file: guide.md, section: "A > B"}}
-        symptoms:
-          - pattern: '{pattern}'
-            compare: {{left: a, op: '{op}', right: b}}
-        cause: C.
-        fix:
-          - title: Look
-            manual: Look.
-        prevention: P.
+    (tmp_path / "c.yaml").write_text(playbook_yaml("user-compare", f"""
+        - pattern: '{pattern}'
+          compare: {{left: a, op: '{op}', right: b}}
         """))
     catalog = load_catalog([str(tmp_path)])
     assert not catalog.problems, catalog.problems

@@ -10,6 +10,7 @@ import random
 import pytest
 
 from tests.corpus import symptom_samples
+from tests.playbook_yaml import playbook_yaml
 from warroom.playbook.catalog import load_catalog
 from warroom.playbook.matcher import Matcher
 from warroom.playbook.readable import readable
@@ -144,12 +145,11 @@ def test_explain_names_a_pattern_once_though_both_readings_match(matcher: Matche
 
 def test_an_example_counts_as_the_matcher_reads_it(tmp_path) -> None:
     # A pattern written for plain quotes, with an example as a web page shows it.
-    (tmp_path / "q.yaml").write_text(
-        "id: quoted\ntitle: Q\nservice: lambda\nseverity: high\n"
-        "sources:\n  - {file: guide.md, section: \"A > B\"}\n"
-        "symptoms:\n  - pattern: 'bucket \"(?P<bucket>[a-z-]+)\" exists'\n"
-        "    examples:\n      - 'bucket “acme-logs” exists'\n"
-        "cause: C.\nfix:\n  - title: Look\n    manual: Look.\nprevention: P.\n", encoding="utf-8")
+    (tmp_path / "q.yaml").write_text(playbook_yaml("quoted", """
+        - pattern: 'bucket "(?P<bucket>[a-z-]+)" exists'
+          examples:
+            - 'bucket “acme-logs” exists'
+        """), encoding="utf-8")
     catalog = load_catalog([str(tmp_path)])
     assert not catalog.problems, catalog.problems
     found = Matcher([catalog.get("quoted")]).match("bucket “acme-logs” exists")  # type: ignore[list-item]

@@ -7,12 +7,12 @@ import os
 import pickle
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from tests.corpus import symptom_samples
+from tests.playbook_yaml import playbook_yaml
 from warroom.cli import command_in
 from warroom.playbook import cache
 from warroom.playbook.catalog import load_catalog
@@ -24,21 +24,9 @@ TIMEOUT_LINE = "2024-05-01T10:15:32Z 3f9c Task timed out after 30.03 seconds"
 
 def user_playbook(directory: Path, pid: str, pattern: str, priority: int = 50) -> Path:
     path = directory / f"{pid}.yaml"
-    path.write_text(textwrap.dedent(f"""\
-        id: {pid}
-        title: {pid} title
-        service: lambda
-        severity: high
-        sources:
-          - {{file: guide.md, section: "A > B"}}
-        symptoms:
-          - pattern: '{pattern}'
-            priority: {priority}
-        cause: Something.
-        fix:
-          - title: Look
-            manual: Look at it.
-        prevention: Less of it.
+    path.write_text(playbook_yaml(pid, f"""
+        - pattern: '{pattern}'
+          priority: {priority}
         """))
     return path
 

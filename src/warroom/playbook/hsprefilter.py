@@ -132,6 +132,13 @@ class HyperscanPrefilter:
                 owners[keys[key]].append(i)
         return keys, owners
 
+    def _single(self) -> tuple[Any, list[list[int]]]:
+        """The single-match automaton of the current anchors, rebuilt if they changed."""
+        if self._single_stale:
+            self._single_db, self._single_owners = self._compile_single()
+            self._single_stale = False
+        return self._single_db, self._single_owners
+
     def _compile_single(self) -> tuple[Any, list[list[int]]]:
         """Every pattern's literal anchor, each reported once (for single lines), and
         the patterns each id stands for."""
@@ -191,9 +198,7 @@ class HyperscanPrefilter:
         that would each do it."""
         self._tune(sample)
         self._sample, self._scans = None, 0
-        if self._single_stale:
-            self._single_db, self._single_owners = self._compile_single()
-            self._single_stale = False
+        self._single()
 
     def _collect(self, data: bytes) -> None:
         """Tune on the first SAMPLE bytes scanned and again every RETUNE scans: a block's
@@ -248,11 +253,8 @@ class HyperscanPrefilter:
 
     def _once(self, data: bytes | memoryview) -> set[int]:
         """Patterns anchored in `data`, one callback per literal found."""
-        if self._single_stale:
-            self._single_db, self._single_owners = self._compile_single()
-            self._single_stale = False
-        owners = self._single_owners
-        hits, _ = self._scan(self._single_db, data, len(owners))  # one hit per literal at most
+        db, owners = self._single()
+        hits, _ = self._scan(db, data, len(owners))  # one hit per literal at most
         return {i for pid, _ in hits for i in owners[pid]}
 
     def _by_segment(self, data: bytes, bounds: Callable[[int], tuple[int, int]]) -> dict[int, set[int]]:

@@ -30,7 +30,7 @@ from warroom.playbook.hsprefilter import HyperscanPrefilter
 from warroom.playbook.linear import _UNANCHORED, Found, Regex
 from warroom.playbook.literals import conjuncts
 from warroom.playbook.model import Playbook, TextSymptom
-from warroom.playbook.readable import MARKS, readable
+from warroom.playbook.readable import MARKS, plain
 
 MAX_LINE = 1 << 20  # longer lines are matched on their first MiB
 
@@ -216,10 +216,10 @@ class Matcher:
         """`found` and what the text the line carries shows (`readable.py`): its escapes
         read, colour codes and typographic quotes undone, each of its lines matched, spans
         put back on the line's characters; the best match of each playbook."""
-        view = readable(line)
-        if view is None and "\n" not in line:
+        carried = plain(line)
+        if carried is None:
             return found
-        text = view.text if view is not None else line
+        text, back = carried
         data = text.encode("utf-8", "surrogatepass")
         best = {match.playbook: match for match in found}
         at_byte = at_char = 0  # a line's byte offset to its character offset, in order
@@ -227,9 +227,7 @@ class Matcher:
             at_char += len(data[at_byte:start].decode("utf-8", "surrogatepass"))
             at_byte = start
             for one in matches:
-                first, last = at_char + one.start, at_char + one.end
-                if view is not None:
-                    first, last = view.raw_span(first, last)
+                first, last = back(at_char + one.start, at_char + one.end)
                 mapped = replace(one, start=first, end=last)
                 current = best.get(one.playbook)
                 if current is None or _rank(mapped) < _rank(current):
@@ -411,21 +409,19 @@ def _regex_ready(pattern: str) -> bool:
 
 
 def _pieces(line: str) -> list[tuple[str, Callable[[Match], Match]]]:
-    """The line, then each line of the text it encodes (`readable.py`), each with how a
-    match in it is put back on the line's characters."""
+    """The line, then each line of the plain text it carries (`readable.py`), each with how
+    a match in it is put back on the line's characters."""
     out: list[tuple[str, Callable[[Match], Match]]] = [(line, lambda match: match)]
-    view = readable(line)
-    if view is None and "\n" not in line:
+    carried = plain(line)
+    if carried is None:
         return out
-    text = view.text if view is not None else line
+    text, back = carried
     base = 0
     for piece in text.split("\n"):
-        def back(match: Match, base: int = base) -> Match:
-            start, end = base + match.start, base + match.end
-            if view is not None:
-                start, end = view.raw_span(start, end)
+        def put_back(match: Match, base: int = base) -> Match:
+            start, end = back(base + match.start, base + match.end)
             return replace(match, start=start, end=end)
-        out.append((piece.rstrip("\r"), back))
+        out.append((piece.rstrip("\r"), put_back))
         base += len(piece) + 1
     return out
 

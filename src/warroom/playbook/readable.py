@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # A JSON escape (not `\b` and `\f`: no log means a backspace, and a Windows path such as
@@ -69,9 +70,19 @@ def readable(line: str) -> Readable | None:
     return Readable("".join(parts), places)
 
 
+def plain(line: str) -> tuple[str, Callable[[int, int], tuple[int, int]]] | None:
+    """The plain text `line` carries (its layers undone, or the line itself when it only
+    holds line breaks) and how a span of that text maps back onto the line; None when it
+    carries nothing but itself."""
+    view = readable(line)
+    if view is not None:
+        return view.text, view.raw_span
+    if "\n" in line:
+        return line, lambda start, end: (start, end)
+    return None
+
+
 def plain_lines(line: str) -> list[str]:
     """The lines of the plain text `line` carries; [] when it carries nothing but itself."""
-    view = readable(line)
-    if view is None and "\n" not in line:
-        return []
-    return [piece.rstrip("\r") for piece in (view.text if view is not None else line).split("\n")]
+    found = plain(line)
+    return [piece.rstrip("\r") for piece in found[0].split("\n")] if found else []
