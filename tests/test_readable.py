@@ -108,6 +108,21 @@ def test_colour_codes_typographic_quotes_and_odd_spaces_are_undone() -> None:
     assert readable('{"msg":"\\u001b[31mError:\\u001b[0m x"}').text == '{"msg":"Error: x"}'  # type: ignore[union-attr]
 
 
+def test_a_block_finds_the_lines_that_carry_a_layer_among_lookalike_bytes(matcher: Matcher) -> None:
+    # Box drawing (E2 94 ..) and "é" (C3 A9) share or resemble the marks' lead bytes without
+    # being marks; the lines with a typographic quote or a no-break space are read as plain.
+    lines = ["│ Error: box row ─ nothing here", "café ordinaire",
+             "│ KeyError: ‘LOCKS_TABLE_NAME’",
+             "ModuleNotFoundError: No module named\u00a0‘requests’",
+             "plain START RequestId: 1 Version: $LATEST",
+             "│ Task timed out after\u00a03.00 seconds"]
+    data = "\n".join(lines).encode()
+    found = {data[:start].count(b"\n"): [m.playbook for m in ms] for start, _, ms in matcher.scan(data)}
+    single = {n: [m.playbook for m in matcher.match(line)] for n, line in enumerate(lines)}
+    assert found == {n: ms for n, ms in single.items() if ms}
+    assert set(found) == {2, 3, 5}
+
+
 def curly(line: str) -> str:
     """A line as a web page or a word processor shows it."""
     out, double = [], True

@@ -429,15 +429,21 @@ def _pieces(line: str) -> list[tuple[str, Callable[[Match], Match]]]:
 def _layered_lines(data: bytes) -> set[int]:
     """The start of each line of a block that may hold a layer `readable` undoes."""
     out: set[int] = set()
-    find, rfind = data.find, data.rfind
+    find, rfind, at = data.find, data.rfind, data.startswith
     for mark in MARKS:
-        pos = find(mark)
+        # Looking for a mark's first byte is memchr, hundreds of times faster than
+        # looking for the whole mark in a block that has none.
+        lead = mark[:1]
+        pos = find(lead)
         while pos >= 0:
+            if not at(mark, pos):
+                pos = find(lead, pos + 1)
+                continue
             out.add(rfind(b"\n", 0, pos) + 1)
             end = find(b"\n", pos)
             if end < 0:
                 break
-            pos = find(mark, end)
+            pos = find(lead, end)
     return out
 
 
