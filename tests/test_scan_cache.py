@@ -225,3 +225,27 @@ def test_a_symlink_or_directory_in_the_way_is_replaced(tmp_path: Path, builds: B
     path.mkdir()
     matcher, _ = cache.scan_matcher(directory=tmp_path)  # cannot be written either: still scans
     assert builds.count == 3 and matcher.match(TIMEOUT_LINE)
+
+
+def test_a_scan_that_tuned_the_prefilter_is_cached_tuned(tmp_path: Path, builds: Builds,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("hyperscan")
+    matcher, problems = cache.scan_matcher(directory=tmp_path)
+    cache.keep_tuned(matcher, problems, directory=tmp_path)  # nothing tuned: nothing written
+    written = only_file(tmp_path).stat().st_mtime_ns
+    rows = [f"REPORT RequestId: {n:08x}\tDuration: 2.5 ms\tBilled Duration: 3 ms\tMemory Size: 512 MB\t"
+            f"Max Memory Used: 97 MB\tInit Duration: {n % 900}.1 ms" for n in range(2000)]
+    log = "\n".join([*rows, TIMEOUT_LINE]).encode()
+    found = [m.playbook for _, _, ms in matcher.scan(log) for m in ms]
+    assert matcher.prefilter.retuned and "lambda-timeout" in found
+    cache.keep_tuned(matcher, problems, directory=tmp_path)
+    assert only_file(tmp_path).stat().st_mtime_ns != written
+
+    warm, _ = cache.scan_matcher(directory=tmp_path)
+    assert builds.count == 1
+    compiled: list[object] = []
+    real = warm.prefilter._compile  # type: ignore[attr-defined]
+    monkeypatch.setattr(warm.prefilter, "_compile", lambda *a, **k: compiled.append(a) or real(*a, **k))
+    assert [m.playbook for _, _, ms in warm.scan(log) for m in ms] == found
+    assert warm.match(TIMEOUT_LINE)[0].playbook == "lambda-timeout"  # the single-line automaton
+    assert compiled == [] and not warm.prefilter.retuned  # type: ignore[attr-defined]

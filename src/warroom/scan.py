@@ -185,7 +185,7 @@ def _why_json(match: Match, symptom: TextSymptom, chosen: bool) -> dict[str, obj
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    from warroom.playbook.cache import scan_matcher
+    from warroom.playbook.cache import keep_tuned, scan_matcher
     from warroom.scan_pieces import cores, pieces, scan_pieces
 
     matcher, problems = scan_matcher(args.settings.playbook_dirs, args.engine)
@@ -217,6 +217,7 @@ def run_scan(args: argparse.Namespace) -> int:
                 stream.close()
     printer.summary()
     sys.stdout.flush()
+    keep_tuned(matcher, problems, args.settings.playbook_dirs, args.engine)
     if failed:
         return 2
     return 0 if printer.counts else 1

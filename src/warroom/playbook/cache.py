@@ -38,8 +38,7 @@ def scan_matcher(cli_dirs: Sequence[str] = (), engine: str = "auto",
     """The matcher for the effective playbooks and the problems met loading them, one line
     each: from the cache when it still matches, else built and cached."""
     dirs = layers(cli_dirs)
-    where = directory or cache_dir()
-    path = where / f"{_digest('slot', engine, os.getcwd(), *dirs).hex()[:16]}.pickle"
+    path = _slot(dirs, engine, directory)
     key = _key(dirs, engine)
     cached = _read(path, key)
     if cached is not None:
@@ -47,6 +46,22 @@ def scan_matcher(cli_dirs: Sequence[str] = (), engine: str = "auto",
     built = _build(cli_dirs, engine)
     _write(path, key, built)
     return built
+
+
+def keep_tuned(matcher: Matcher, problems: list[str], cli_dirs: Sequence[str] = (),
+               engine: str = "auto", directory: Path | None = None) -> None:
+    """Cache `matcher` again if a scan re-tuned its prefilter to the input (`settle`):
+    the next scan of like logs then finds its automata compiled."""
+    settle = getattr(matcher.prefilter, "settle", None)
+    if settle is None or not settle():
+        return
+    dirs = layers(cli_dirs)
+    _write(_slot(dirs, engine, directory), _key(dirs, engine), (matcher, problems))
+
+
+def _slot(dirs: list[Path], engine: str, directory: Path | None) -> Path:
+    where = directory or cache_dir()
+    return where / f"{_digest('slot', engine, os.getcwd(), *dirs).hex()[:16]}.pickle"
 
 
 def _build(cli_dirs: Sequence[str], engine: str) -> tuple[Matcher, list[str]]:

@@ -75,6 +75,7 @@ class HyperscanPrefilter:
         self._anchor_db, self._anchor_owners, self._escape = self._compile_block()
         self._sample: bytearray | None = bytearray()  # input kept for the next tuning
         self._scans = 0  # since the last tuning
+        self.retuned = False  # the anchors or hot patterns changed since `settle`
         # One scratch space may not be shared by concurrent scans.
         self._lock = threading.Lock()
 
@@ -236,7 +237,19 @@ class HyperscanPrefilter:
         if changed:
             self._anchors = anchors
             self._single_stale = True  # rebuilt when a line needs it: most scans never do
+        before = self._hot
         self._use_regexes(hot, rebuild=changed)
+        self.retuned = self.retuned or changed or self._hot != before
+
+    def settle(self) -> bool:
+        """Whether tuning changed the automata since the last call; if so, bring the
+        single-line one up to date too, ready to be cached: a cache that keeps the tuned
+        automata spares the next scan of like input its compiling."""
+        if not self.retuned:
+            return False
+        self._single()
+        self.retuned = False
+        return True
 
     def prefilter_by_regex(self, patterns: Iterable[int]) -> frozenset[int]:
         """Look for these patterns by their regexes from now on (those that can be), the
