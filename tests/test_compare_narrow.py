@@ -44,6 +44,21 @@ def test_every_line_where_the_compare_holds_matches(op: str) -> None:
     assert held > 2000
 
 
+@pytest.mark.parametrize("pattern", [
+    PATTERN,
+    # The head cut at the first group is no regex by itself here: the pattern is spelled whole.
+    r"(?:REPORT|Memory Size: (?P<memory>\d+) MB)\s+Max Memory Used: (?P<used>\d+) MB",
+])
+def test_the_text_before_the_groups_is_written_once_when_it_can_be(pattern: str) -> None:
+    regex = narrowed(pattern, [Compare("used", ">=", "memory")]) or ""
+    assert regex.count("Max Memory Used: ") > 1
+    assert regex.count("Memory Size: ") == (1 if pattern == PATTERN else regex.count("Max Memory Used: "))
+    compiled = re.compile(regex)
+    for memory, used, held in [(128, 130, True), (512, 600, True), (1024, 300, False)]:
+        line = REPORT.format(memory=memory, used=used)
+        assert bool(compiled.search(line)) is held
+
+
 def test_ordinary_report_lines_do_not_match() -> None:
     # An out-of-memory threshold: lines well under their memory are left out.
     both = [Compare("used", "==", "memory"), Compare("used", ">", "memory")]
