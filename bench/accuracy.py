@@ -9,7 +9,8 @@ Prints per-playbook hits/misses (with the missed lines and what matched them ins
 overall top-match accuracy and the ordinary false-positive rate (with the flagged lines).
 For a held-out round it also prints the accuracy by kind of source (lines quoted from a page,
 written from a tool's `template:`, or `synthetic:`) and the sources themselves; the figures
-measured before tuning on the round are in its README.md.
+measured before tuning on the round are in its README.md, and a last table sets them beside
+each round's figures now.
 
 Run: .venv/bin/python bench/accuracy.py [DIR ...] [--quiet] [--engine auto|python|hyperscan]
 (default: tests/corpus and every held-out round under tests/corpus/heldout/)
@@ -92,13 +93,38 @@ def evaluate(matcher: Matcher, directory: Path, quiet: bool = False) -> tuple[fl
             print(f)
     if not (directory / "symptoms").is_dir():
         report_sources(samples, by_kind, quiet)
-        notes = directory / "README.md"
-        if notes.is_file():  # the figures measured before the round was tuned on
+        before = before_tuning(directory)
+        if before:
             print("  before tuning (README.md):")
-            for row in notes.read_text(encoding="utf-8").splitlines():
-                if row.startswith("    "):
-                    print(f"  {row}")
+            for row in before:
+                print(f"  {row}")
     return acc, fpr
+
+
+def before_tuning(directory: Path) -> list[str]:
+    """The figures a held-out round's README.md records as measured before tuning on it."""
+    notes = directory / "README.md"
+    if not notes.is_file():
+        return []
+    return [row for row in notes.read_text(encoding="utf-8").splitlines() if row.startswith("    ")]
+
+
+def summary(results: list[tuple[Path, float, float]]) -> None:
+    """One row per held-out round: right and flagged now, and as first measured."""
+    rounds = [r for r in results if not (r[0] / "symptoms").is_dir()]
+    if len(rounds) < 2:
+        return
+    print("== held-out rounds: now (after tuning) / before tuning on them (README.md)")
+    for directory, acc, fpr in sorted(rounds, key=lambda r: _round_number(r[0])):
+        before = before_tuning(directory)
+        right = next((row.split("accuracy:")[1].strip() for row in before if "accuracy:" in row), "-")
+        flagged = next((row.split("rate:")[1].strip() for row in before if "positive rate:" in row), "-")
+        print(f"  {directory.name:10} right {acc:6.1%} / {right:>6}   flagged {fpr:5.1%} / {flagged:>5}")
+
+
+def _round_number(directory: Path) -> tuple[int, str]:
+    digits = "".join(ch for ch in directory.name if ch.isdigit())
+    return (int(digits) if digits else 0, directory.name)
 
 
 def report_sources(samples: list[tuple[str, str, str, str]], by_kind: dict[str, list[int]],
@@ -128,8 +154,8 @@ def main() -> int:
             print(problem, file=sys.stderr)
         return 2
     matcher = Matcher(catalog, engine=args.engine)
-    for directory in args.dirs:
-        evaluate(matcher, directory, args.quiet)
+    results = [(directory, *evaluate(matcher, directory, args.quiet)) for directory in args.dirs]
+    summary(results)
     return 0
 
 
