@@ -16,8 +16,8 @@ from warroom.playbook.matcher import Matcher
     ("Unable to fetch parameters [/orders/db/host] from parameter store for this account.", "/orders/db/host"),
     ("{ ServerlessError: Parameter /orders/stage not found.", "/orders/stage"),
     # An SSM reference to a missing Secrets Manager secret is the secret's.
-    ("ParameterNotFoundException: An error occurred (ParameterNotFound) when referencing Secrets "
-     "Manager: Secret aws/reference/secretsmanager/orders-db not found.", "secret"),
+    (("ParameterNotFoundException: An error occurred (ParameterNotFound) when referencing Secrets "
+      "Manager: Secret aws/reference/secretsmanager/orders-db not found."), "secret"),
 ])
 def test_the_line_opens_the_playbook_of_what_is_missing(line: str, parameter: str | None) -> None:
     found = Matcher(load_catalog()).match(line)
