@@ -18,7 +18,7 @@ from warroom.aws.session import AwsOptions, AwsSession
 from warroom.demo.server import MotoServer
 from warroom.errors import UserError
 
-from tests.runner_support import boto
+from tests.runner_support import boto, seed_function
 
 SSO_CONFIG = textwrap.dedent("""\
     [profile night]
@@ -191,10 +191,13 @@ async def test_credentials_expiring_during_a_check_end_it_with_the_hint(moto: Mo
     from warroom.playbook.catalog import load_catalog
 
     boto(moto.endpoint, "logs").create_log_group(logGroupName="/aws/lambda/night-fn")
+    # A function, so that reads about it must follow the listing whatever the order the
+    # check's other reads answer in (without one, the listing could be the last call).
+    seed_function(moto.endpoint, "night-fn")
     catalog = load_catalog([])
     async with session(moto) as s:
         await s.identity()
-        # They expire the moment the first listing has answered: the rest of the check fails.
+        # They expire the moment the functions' listing has answered: the rest of the check fails.
         lam = await s.client("lambda")  # the cached client discovery uses
         lam.meta.events.register("after-call.lambda.ListFunctions", lambda **_: moto.faults(expired=True))
         with pytest.raises(UserError) as ended:

@@ -15,6 +15,8 @@ from warroom.playbook.matcher import Matcher
     ("An error occurred (ParameterNotFound) when calling the GetParameter operation: ", None),
     ("Unable to fetch parameters [/orders/db/host] from parameter store for this account.", "/orders/db/host"),
     ("{ ServerlessError: Parameter /orders/stage not found.", "/orders/stage"),
+    (("GetParameterError: An error occurred (ParameterNotFound) when calling the GetParameter operation: "
+      "Parameter /orders/db-host not found."), "/orders/db-host"),
     # An SSM reference to a missing Secrets Manager secret is the secret's.
     (("ParameterNotFoundException: An error occurred (ParameterNotFound) when referencing Secrets "
       "Manager: Secret aws/reference/secretsmanager/orders-db not found."), "secret"),

@@ -644,6 +644,9 @@ SCENARIOS: tuple[Scenario, ...] = (
     S("secret-not-found", "secret-not-found", "a branch of the worker reads kiro-worker-test-webhook-secret",
       _poller_error(["ERROR\tResourceNotFoundException: Secrets Manager can't find the specified secret.",
                      "ERROR\tSecret not found: kiro-worker-test-webhook-secret"]), start=205, every=240),
+    S("ssm-parameter-not-found", "ssm-parameter-not-found", "the worker is started with the staging stage's config name",
+      _poller_error(["ERROR\tGetParameterError: An error occurred (ParameterNotFound) when calling the GetParameter "
+                     f"operation: Parameter {w.STAGING_PROJECT_CONFIG} not found."]), start=207, every=240),
     S("github-rate-limit", "github-rate-limit", "a burst of GraphQL calls",
       _poller_error(['ERROR\tHttpError: {"message":"API rate limit exceeded for user ID 1234567.",'
                      '"documentation_url":"https://docs.github.com/rest/overview/resources-in-the-rest-api'

@@ -50,6 +50,7 @@ LOCK_TTL_S = 2 * 3600
 GITHUB_TOKEN = "kiro-worker-test-github-token"
 GIT_CREDENTIALS = "kiro-worker-test-git-credentials"
 PROJECT_CONFIG = "/kiro-worker/test/github-project-config"
+STAGING_PROJECT_CONFIG = "/kiro-worker/staging/github-project-config"  # never created
 CORE_STACK = "KiroWorkerCore"
 MONITORING_STACK = "KiroWorkerMonitoring"
 ARTIFACTS_BUCKET = "kiro-worker-test-artifacts"
