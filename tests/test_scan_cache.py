@@ -230,15 +230,16 @@ def test_a_symlink_or_directory_in_the_way_is_replaced(tmp_path: Path, builds: B
 def test_a_scan_that_tuned_the_prefilter_is_cached_tuned(tmp_path: Path, builds: Builds,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("hyperscan")
-    matcher, problems = cache.scan_matcher(directory=tmp_path)
-    cache.keep_tuned(matcher, problems, directory=tmp_path)  # nothing tuned: nothing written
+    slot = cache.ScanCache.of(directory=tmp_path)
+    matcher, problems = slot.load()
+    slot.keep_tuned(matcher, problems)  # nothing tuned: nothing written
     written = only_file(tmp_path).stat().st_mtime_ns
     rows = [f"REPORT RequestId: {n:08x}\tDuration: 2.5 ms\tBilled Duration: 3 ms\tMemory Size: 512 MB\t"
             f"Max Memory Used: 97 MB\tInit Duration: {n % 900}.1 ms" for n in range(2000)]
     log = "\n".join([*rows, TIMEOUT_LINE]).encode()
     found = [m.playbook for _, _, ms in matcher.scan(log) for m in ms]
     assert matcher.prefilter.retuned and "lambda-timeout" in found
-    cache.keep_tuned(matcher, problems, directory=tmp_path)
+    slot.keep_tuned(matcher, problems)
     assert only_file(tmp_path).stat().st_mtime_ns != written
 
     warm, _ = cache.scan_matcher(directory=tmp_path)

@@ -185,10 +185,11 @@ def _why_json(match: Match, symptom: TextSymptom, chosen: bool) -> dict[str, obj
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    from warroom.playbook.cache import keep_tuned, scan_matcher
+    from warroom.playbook.cache import ScanCache
     from warroom.scan_pieces import cores, pieces, scan_pieces
 
-    matcher, problems = scan_matcher(args.settings.playbook_dirs, args.engine)
+    slot = ScanCache.of(args.settings.playbook_dirs, args.engine)
+    matcher, problems = slot.load()
     for problem in problems:
         print(f"warroom: skipped: {problem}", file=sys.stderr)
     files = args.files or ["-"]
@@ -217,7 +218,7 @@ def run_scan(args: argparse.Namespace) -> int:
                 stream.close()
     printer.summary()
     sys.stdout.flush()
-    keep_tuned(matcher, problems, args.settings.playbook_dirs, args.engine)
+    slot.keep_tuned(matcher, problems)
     if failed:
         return 2
     return 0 if printer.counts else 1

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from itertools import pairwise
 from typing import BinaryIO
 
+from warroom.playbook.hsprefilter import HyperscanPrefilter
 from warroom.playbook.matcher import Match, Matcher
 from warroom.scan import scan_stream
 
 MIN_PIECE = 16 << 20  # bytes: a smaller piece costs more in a process than it saves
-SAMPLE = 512 << 10  # bytes the prefilter is tuned on before the workers start
 
 _matcher: Matcher | None = None  # the parent's, inherited by the forked workers
 
@@ -52,10 +52,10 @@ def scan_pieces(matcher: Matcher, path: str, ranges: list[tuple[int, int]]
     lines come in file order, numbered from 1."""
     global _matcher
     _matcher = matcher
-    prepare = getattr(matcher.prefilter, "prepare", None)
-    if prepare is not None:  # tuned once here rather than once in each worker
+    prefilter = matcher.prefilter
+    if isinstance(prefilter, HyperscanPrefilter):  # tuned once here rather than once in each worker
         with open(path, "rb") as f:
-            prepare(f.read(SAMPLE))
+            prefilter.prepare(f.read(prefilter.SAMPLE))
     jobs = [(path, start, end) for start, end in ranges]
     with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
         base = 0

@@ -16,10 +16,12 @@ import os
 import pickle
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from warroom import __version__
 from warroom.playbook.catalog import files_in, layers, load_catalog
+from warroom.playbook.hsprefilter import HyperscanPrefilter
 from warroom.playbook.matcher import Matcher
 
 FORMAT = b"warroom-scan-cache 1\n"
@@ -33,35 +35,47 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("warroom")) / "scan"
 
 
+@dataclass(frozen=True)
+class ScanCache:
+    """One cache file (a slot per engine, working directory and playbook dirs) and the key
+    of the playbooks as they were when the matcher was loaded."""
+
+    cli_dirs: Sequence[str]
+    engine: str
+    path: Path
+    key: bytes
+
+    @classmethod
+    def of(cls, cli_dirs: Sequence[str] = (), engine: str = "auto",
+           directory: Path | None = None) -> ScanCache:
+        dirs = layers(cli_dirs)
+        where = directory or cache_dir()
+        path = where / f"{_digest('slot', engine, os.getcwd(), *dirs).hex()[:16]}.pickle"
+        return cls(tuple(cli_dirs), engine, path, _key(dirs, engine))
+
+    def load(self) -> tuple[Matcher, list[str]]:
+        """The matcher for the effective playbooks and the problems met loading them, one
+        line each: from the cache when it still matches, else built and cached."""
+        cached = _read(self.path, self.key)
+        if cached is not None:
+            return cached
+        built = _build(self.cli_dirs, self.engine)
+        _write(self.path, self.key, built)
+        return built
+
+    def keep_tuned(self, matcher: Matcher, problems: list[str]) -> None:
+        """Cache `matcher` again if a scan re-tuned its prefilter to the input (`settle`):
+        the next scan of like logs then finds its automata compiled. It goes under the key
+        it was loaded with: playbooks edited meanwhile make the next scan rebuild."""
+        prefilter = matcher.prefilter
+        if isinstance(prefilter, HyperscanPrefilter) and prefilter.settle():
+            _write(self.path, self.key, (matcher, problems))
+
+
 def scan_matcher(cli_dirs: Sequence[str] = (), engine: str = "auto",
                  directory: Path | None = None) -> tuple[Matcher, list[str]]:
-    """The matcher for the effective playbooks and the problems met loading them, one line
-    each: from the cache when it still matches, else built and cached."""
-    dirs = layers(cli_dirs)
-    path = _slot(dirs, engine, directory)
-    key = _key(dirs, engine)
-    cached = _read(path, key)
-    if cached is not None:
-        return cached
-    built = _build(cli_dirs, engine)
-    _write(path, key, built)
-    return built
-
-
-def keep_tuned(matcher: Matcher, problems: list[str], cli_dirs: Sequence[str] = (),
-               engine: str = "auto", directory: Path | None = None) -> None:
-    """Cache `matcher` again if a scan re-tuned its prefilter to the input (`settle`):
-    the next scan of like logs then finds its automata compiled."""
-    settle = getattr(matcher.prefilter, "settle", None)
-    if settle is None or not settle():
-        return
-    dirs = layers(cli_dirs)
-    _write(_slot(dirs, engine, directory), _key(dirs, engine), (matcher, problems))
-
-
-def _slot(dirs: list[Path], engine: str, directory: Path | None) -> Path:
-    where = directory or cache_dir()
-    return where / f"{_digest('slot', engine, os.getcwd(), *dirs).hex()[:16]}.pickle"
+    """`ScanCache.load` for these playbook dirs and engine."""
+    return ScanCache.of(cli_dirs, engine, directory).load()
 
 
 def _build(cli_dirs: Sequence[str], engine: str) -> tuple[Matcher, list[str]]:

@@ -281,10 +281,7 @@ class Matcher:
                 if found is None or symptom.search(piece) is not None:
                     continue
                 by = "unless" if symptom.unless is not None and symptom.unless.search(piece) else "compare"
-                match = Match(entry.playbook.id, entry.playbook.title, found.start(), found.end(),
-                              {k: v for k, v in found.groupdict().items() if v is not None},
-                              symptom.priority)
-                out.setdefault(id(entry), Veto(back(match), symptom, by))
+                out.setdefault(id(entry), Veto(back(_match_of(entry.playbook, symptom, found)), symptom, by))
         return sorted(out.values(), key=lambda veto: _rank(veto.match))
 
     def _confirm(self, line: str, candidates: set[int], group: str | None,
@@ -325,10 +322,7 @@ class Matcher:
                     found = _first_held(symptom, data, found_all)
                 if found is None:
                     continue
-                playbook = entry.playbook
-                match = Match(playbook.id, playbook.title, found.start(), found.end(),
-                              {k: v for k, v in found.groupdict().items() if v is not None},
-                              symptom.priority)
+                match = _match_of(entry.playbook, symptom, found)
                 current = best.get(match.playbook)
                 if current is None or _rank(match) < _rank(current):
                     best[match.playbook] = match
@@ -336,18 +330,10 @@ class Matcher:
 
     @staticmethod
     def _try(entry: _Entry, line: str, lower: str, group: str | None) -> Match | None:
-        if not entry.admits(line, lower):
+        if not entry.admits(line, lower) or not _in_groups(entry.symptom, group):
             return None
-        symptom = entry.symptom
-        if group is not None and symptom.log_groups and not any(
-                fnmatch.fnmatchcase(group, g) for g in symptom.log_groups):
-            return None
-        found = symptom.search(line)
-        if found is None:
-            return None
-        return Match(entry.playbook.id, entry.playbook.title, found.start(), found.end(),
-                     {k: v for k, v in found.groupdict().items() if v is not None},
-                     symptom.priority)
+        found = entry.symptom.search(line)
+        return None if found is None else _match_of(entry.playbook, entry.symptom, found)
 
 
 def _search_ascii(symptom: TextSymptom, text: str, data: bytes) -> Found | None:
@@ -445,6 +431,12 @@ def _layered_lines(data: bytes) -> set[int]:
                 break
             pos = find(lead, end)
     return out
+
+
+def _match_of(playbook: Playbook, symptom: TextSymptom, found: Found) -> Match:
+    """The match a symptom's regex found, with its captures that took part."""
+    return Match(playbook.id, playbook.title, found.start(), found.end(),
+                 {k: v for k, v in found.groupdict().items() if v is not None}, symptom.priority)
 
 
 def _in_groups(symptom: TextSymptom, group: str | None) -> bool:
