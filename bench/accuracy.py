@@ -24,14 +24,11 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
+from tests.corpus import rows  # noqa: E402
 from warroom.playbook.catalog import load_catalog  # noqa: E402
 from warroom.playbook.matcher import Matcher  # noqa: E402
-
-
-def _rows(path: Path) -> list[tuple[int, str]]:
-    return [(n, row) for n, row in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-            if row.strip() and not row.startswith("#")]
 
 
 def load_corpus(directory: Path) -> tuple[list[tuple[str, str, str, str]], list[tuple[str, str]]]:
@@ -40,11 +37,11 @@ def load_corpus(directory: Path) -> tuple[list[tuple[str, str, str, str]], list[
     ord_dir = directory / "ordinary" if (directory / "ordinary").is_dir() else directory
     samples = []
     for path in sorted(sym_dir.glob("*.tsv")):
-        for n, row in _rows(path):
+        for n, row in rows(path):
             source, _, line = row.partition("\t")
             samples.append((path.stem, f"{path.name}:{n}", line, source))
     ordinary = [(f"{path.name}:{n}", row) for path in sorted(ord_dir.glob("*.txt"))
-                for n, row in _rows(path)]
+                for n, row in rows(path)]
     return samples, ordinary
 
 

@@ -16,13 +16,18 @@ class Sample:
     where: str
 
 
+def rows(path: Path) -> list[tuple[int, str]]:
+    """A corpus file's numbered rows, without blank lines and comments. A comment is `#` alone
+    or followed by a space: printed lines such as `##[debug]...` or `#4 ERROR ...` are rows."""
+    return [(n, row) for n, row in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            if row.strip() and row.rstrip() != "#" and not row.startswith("# ")]
+
+
 def symptom_samples() -> list[Sample]:
-    """`symptoms/<playbook>.tsv`: `source<TAB>line` rows; blank lines and `#` comments skipped."""
+    """`symptoms/<playbook>.tsv`: `source<TAB>line` rows."""
     out = []
     for path in sorted((CORPUS / "symptoms").glob("*.tsv")):
-        for n, row in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not row.strip() or row.startswith("#"):
-                continue
+        for n, row in rows(path):
             source, _, line = row.partition("\t")
             out.append(Sample(path.stem, source, line, f"{path.name}:{n}"))
     return out
@@ -32,7 +37,5 @@ def ordinary_lines() -> list[tuple[str, str]]:
     """`ordinary/*.txt`: one ordinary (non-symptom) line per row, as (where, line)."""
     out = []
     for path in sorted((CORPUS / "ordinary").glob("*.txt")):
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.strip() and not line.startswith("#"):
-                out.append((f"{path.name}:{n}", line))
+        out.extend((f"{path.name}:{n}", line) for n, line in rows(path))
     return out

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from tests import awsseed as seed
+from tests.corpus import symptom_samples
 from tests.test_check_cli import warroom
 from warroom.aws.health import Checker
 from warroom.aws.insights import literal_filter
@@ -72,9 +73,7 @@ def test_the_filter_keeps_every_line_a_symptom_could_match_and_fits_a_query() ->
     assert where is not None and len(QUERY) + len(where) + len(" | filter ") <= 10_000
     keeps = parse(f"fields @message | filter {where}").predicate
     assert keeps is not None
-    corpus = Path(__file__).parent / "corpus" / "symptoms"
-    lines = [row.split("\t", 1)[-1] for tsv in sorted(corpus.glob("*.tsv"))
-             for row in tsv.read_text(encoding="utf-8").splitlines() if row and not row.startswith("#")]
+    lines = [sample.line for sample in symptom_samples()]
     matched = [line for line in lines if matcher.match(line)]
     assert len(matched) > 100
     missed = [line for line in matched if not keeps({"@message": line})]

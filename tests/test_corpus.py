@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.corpus import CORPUS, ordinary_lines, symptom_samples
+from tests.corpus import CORPUS, ordinary_lines, rows, symptom_samples
 from warroom.playbook.catalog import load_catalog
 from warroom.playbook.matcher import Matcher
 
@@ -47,11 +47,9 @@ HELD_OUT = sorted(p for p in (CORPUS / "heldout").glob("*") if p.is_dir())
 
 @pytest.mark.parametrize("round_dir", HELD_OUT, ids=[p.name for p in HELD_OUT])
 def test_held_out_round_names_its_sources_and_its_before_figures(round_dir: Path) -> None:
-    rows = [(path.name, row) for path in sorted(round_dir.glob("*.tsv"))
-            for row in path.read_text(encoding="utf-8").splitlines()
-            if row.strip() and not row.startswith("#")]
-    assert rows and (round_dir / "ordinary.txt").is_file()
-    for name, row in rows:
+    labelled = [(path.name, row) for path in sorted(round_dir.glob("*.tsv")) for _, row in rows(path)]
+    assert labelled and (round_dir / "ordinary.txt").is_file()
+    for name, row in labelled:
         source, tab, line = row.partition("\t")
         assert tab and source.strip() and line.strip(), f"{name}: {row!r} needs source<TAB>line"
     notes = (round_dir / "README.md").read_text(encoding="utf-8")
