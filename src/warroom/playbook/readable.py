@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from array import array
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -33,14 +34,23 @@ MARKS = (b"\\", b"\x1b", b"\xe2\x80", b"\xc2\xa0", b"\xef\xbb\xbf")
 
 @dataclass(frozen=True, slots=True)
 class Readable:
-    """A line's text with its layers undone, and where each character came from."""
+    """A line's text with its layers undone, and where each stretch of it came from."""
 
     text: str
-    places: array  # type: ignore[type-arg] - the raw index of each character, then the raw end
+    # The text is a run of stretches, each copied from the raw line or one character a layer
+    # became: where each begins in the text, and in the raw line. Stretches, not characters:
+    # a 256 KiB line with two escapes keeps three of them.
+    starts: array  # type: ignore[type-arg]
+    raw_starts: array  # type: ignore[type-arg]
+
+    def raw_at(self, index: int) -> int:
+        """The raw index of the text's character `index` (of the raw end, at the text's end)."""
+        run = bisect_right(self.starts, index) - 1
+        return self.raw_starts[run] + index - self.starts[run]
 
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         """The raw line's span of the text's characters start..end."""
-        return self.places[start], self.places[end]
+        return self.raw_at(start), self.raw_at(end)
 
 
 def readable(line: str) -> Readable | None:
@@ -49,25 +59,32 @@ def readable(line: str) -> Readable | None:
     if line.isascii() and "\\" not in line and "\x1b" not in line:
         return None  # the common case, decided without the regex
     parts: list[str] = []
-    places = array("q")
-    pos = 0
+    starts, raw_starts = array("q"), array("q")
+    size = pos = 0
     for found in _LAYER.finditer(line):
         start = found.start()
-        parts.append(line[pos:start])
-        places.extend(range(pos, start))
+        if start > pos:
+            starts.append(size)
+            raw_starts.append(pos)
+            parts.append(line[pos:start])
+            size += start - pos
         layer = found.group()
         plain = _PLAIN.get(layer)
         if plain is None:  # a \uXXXX escape, or a colour code (dropped)
             plain = chr(int(layer[2:6], 16)) if layer.startswith("\\u") and "[" not in layer else ""
         if plain:
+            starts.append(size)
+            raw_starts.append(start)
             parts.append(plain)
-            places.append(start)
+            size += 1
         pos = found.end()
     if pos == 0 and not parts:
         return None
+    # The last stretch, even when empty: it maps the text's end onto the raw line's.
+    starts.append(size)
+    raw_starts.append(pos)
     parts.append(line[pos:])
-    places.extend(range(pos, len(line) + 1))
-    return Readable("".join(parts), places)
+    return Readable("".join(parts), starts, raw_starts)
 
 
 def plain(line: str) -> tuple[str, Callable[[int, int], tuple[int, int]]] | None:
