@@ -250,3 +250,25 @@ def test_a_scan_that_tuned_the_prefilter_is_cached_tuned(tmp_path: Path, builds:
     assert [m.playbook for _, _, ms in warm.scan(log) for m in ms] == found
     assert warm.match(TIMEOUT_LINE)[0].playbook == "lambda-timeout"  # the single-line automaton
     assert compiled == [] and not warm.prefilter.retuned  # type: ignore[attr-defined]
+
+
+def test_a_loaded_catalog_is_compiled_once_and_by_its_content(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The console's tail child gets playbooks, not directories: the matcher it compiles is
+    cached under their content, so a console started again compiles nothing."""
+    compiled: list[int] = []
+
+    def counted(playbooks: list[object], engine: str = "auto") -> Matcher:
+        compiled.append(len(playbooks))
+        return Matcher(playbooks, engine=engine)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache, "Matcher", counted)
+    playbooks = list(load_catalog())
+    cold = cache.catalog_matcher(playbooks, directory=tmp_path)
+    warm = cache.catalog_matcher(list(load_catalog()), directory=tmp_path)
+    assert compiled == [len(playbooks)] and warm is not cold
+    lines = [s.line for s in symptom_samples()]
+    assert warm.match_many(lines) == cold.match_many(lines)
+    fewer = [p for p in playbooks if p.id != "lambda-timeout"]
+    assert not cache.catalog_matcher(fewer, directory=tmp_path).match(TIMEOUT_LINE)
+    assert compiled == [len(playbooks), len(fewer)]

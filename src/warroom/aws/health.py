@@ -25,7 +25,7 @@ from warroom.aws.stackevents import stacks_events
 from warroom.incident.attribution import named_resource, record_captures
 from warroom.incident.records import Finding, Record, Resource
 from warroom.playbook.catalog import Catalog
-from warroom.playbook.matcher import Matcher
+from warroom.playbook.cache import catalog_matcher
 from warroom.playbook.model import SEVERITIES
 
 STACK_EVENTS_WINDOW = 24 * 3600   # seconds of stack events a check looks at
@@ -89,7 +89,7 @@ class Checker:
         self.scope = scope or Scope(prefixes=tuple(prefixes))
         self.prefixes = self.scope.prefixes
         self.stack_events_window = stack_events_window
-        self.matcher = Matcher(catalog)
+        self.matcher = catalog_matcher(catalog)
         self.fetcher = MetricFetcher(session)
         self._where: str | None = None  # the log query's filter, once built ("" for none)
 

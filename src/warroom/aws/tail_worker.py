@@ -37,6 +37,7 @@ from warroom.aws.session import AwsOptions, AwsSession, explain
 from warroom.aws.tail_control import Control
 from warroom.incident import source_events as ev
 from warroom.incident.records import Record
+from warroom.playbook.cache import catalog_matcher
 from warroom.playbook.matcher import Match, Matcher
 from warroom.playbook.model import Playbook
 
@@ -88,7 +89,7 @@ class Recognise:
     engine: str = "auto"
 
     def matcher(self) -> Matcher:
-        return Matcher(self.playbooks, self.engine)
+        return catalog_matcher(self.playbooks, self.engine)
 
 
 def config_for(options: AwsOptions, specs: Sequence[str], since_ms: int | None,
@@ -340,7 +341,7 @@ def main() -> None:
     threading.Thread(target=_watch_parent, args=(stdin, mailbox), daemon=True).start()
     post = PipePost(out)
     try:
-        matcher = Matcher(config.playbooks, config.engine) if config.matcher else None
+        matcher = catalog_matcher(config.playbooks, config.engine) if config.matcher else None
         asyncio.run(follow(post, config.options, matcher, config.specs, config.since_ms,
                            config.retry_every, config.stats_every, source=config.source, mailbox=mailbox))
     except BrokenPipeError:

@@ -1,4 +1,5 @@
-"""A start-up cache for `warroom scan`: the compiled matcher, keyed by all that built it.
+"""A start-up cache for the compiled matcher, keyed by all that built it: `warroom scan`'s
+(by the playbook files), and the console's and `warroom check`'s (by the playbooks loaded).
 
 Loading the playbooks (YAML, every check) and compiling the matcher (literal extraction,
 Hyperscan) take most of a second; a scan of a few lines should not. The matcher, with its
@@ -15,7 +16,7 @@ import hashlib
 import os
 import pickle
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from warroom import __version__
 from warroom.playbook.catalog import files_in, layers, load_catalog
 from warroom.playbook.hsprefilter import HyperscanPrefilter
 from warroom.playbook.matcher import Matcher
+from warroom.playbook.model import Playbook
 
 FORMAT = b"warroom-scan-cache 1\n"
 SLOTS = 8  # cache files kept (one per engine, working directory and playbook dirs)
@@ -78,6 +80,23 @@ def scan_matcher(cli_dirs: Sequence[str] = (), engine: str = "auto",
     return ScanCache.of(cli_dirs, engine, directory).load()
 
 
+def catalog_matcher(playbooks: Iterable[Playbook], engine: str = "auto",
+                    directory: Path | None = None) -> Matcher:
+    """The matcher for playbooks already loaded (the console's, handed to its tail child),
+    cached under their content: a console started again compiles nothing."""
+    h = _engine_hash(engine)
+    listed = list(playbooks)
+    h.update(pickle.dumps(listed, protocol=pickle.HIGHEST_PROTOCOL))
+    key = h.digest()
+    path = (directory or cache_dir()) / f"{_digest('catalog', engine, key).hex()[:16]}.pickle"
+    cached = _read(path, key)
+    if cached is not None:
+        return cached[0]
+    matcher = Matcher(listed, engine=engine)
+    _write(path, key, (matcher, []))
+    return matcher
+
+
 def _build(cli_dirs: Sequence[str], engine: str) -> tuple[Matcher, list[str]]:
     catalog = load_catalog(cli_dirs)
     return Matcher(catalog, engine=engine), [str(problem) for problem in catalog.problems]
@@ -90,13 +109,19 @@ def _digest(*parts: object) -> bytes:
     return h.digest()
 
 
-def _key(dirs: list[Path], engine: str) -> bytes:
-    """Everything the cached matcher depends on, hashed."""
+def _engine_hash(engine: str) -> hashlib._Hash:
+    """A hash begun with all a cached matcher depends on besides its playbooks."""
     code, versions = _engine()
     h = hashlib.sha256(_digest(FORMAT, __version__, sys.version, *versions, engine, os.getcwd()))
     for source in code:
         st = source.stat()
         h.update(_digest(source, st.st_size, st.st_mtime_ns))
+    return h
+
+
+def _key(dirs: list[Path], engine: str) -> bytes:
+    """Everything the cached matcher depends on, hashed."""
+    h = _engine_hash(engine)
     for directory in dirs:
         h.update(_digest("layer", directory, directory.is_dir()))
         for path in files_in([directory]) if directory.is_dir() else ():
