@@ -39,17 +39,20 @@ def blocks(stream: Readable) -> Iterator[bytes]:
         yield tail
 
 
-def scan_stream(matcher: Matcher, stream: Readable) -> Iterator[tuple[int, str, list[Match]]]:
-    """(line number from 1, text, matches) for every matching line of a stream."""
-    line_base = 0
+def scan_stream(matcher: Matcher, stream: Readable,
+                counted: list[int] | None = None) -> Iterator[tuple[int, str, list[Match]]]:
+    """(line number from 1, text, matches) for every matching line of a stream; the number
+    of lines read is appended to `counted` at the end."""
+    lineno = 0  # of the line before the last match, then before the next block
     for data in blocks(stream):
         pos = 0
-        lineno = line_base
         for start, text, matches in matcher.scan(data):
             lineno += data.count(b"\n", pos, start)
             pos = start
             yield lineno + 1, text, matches
-        line_base += data.count(b"\n") + 1
+        lineno += data.count(b"\n", pos) + 1  # the rest of the block: each newline counted once
+    if counted is not None:
+        counted.append(lineno)
 
 
 def explain_stream(matcher: Matcher, stream: Readable) -> Iterator[tuple[int, str, list[Match]]]:

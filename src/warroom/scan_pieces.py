@@ -69,24 +69,22 @@ def _scan_piece(job: tuple[str, int, int]) -> tuple[int, list[tuple[int, str, li
     """In a worker: (lines in the piece, its matching lines numbered within it)."""
     path, start, end = job
     assert _matcher is not None
+    counted: list[int] = []
     with open(path, "rb") as f:
         f.seek(start)
-        piece = _Piece(f, end - start)
-        found = list(scan_stream(_matcher, piece))
-    return piece.newlines, found
+        found = list(scan_stream(_matcher, _Piece(f, end - start), counted))
+    return counted[0], found
 
 
 class _Piece:
-    """A file read from its current offset for `left` bytes, counting the newlines read."""
+    """A file read from its current offset for `left` bytes."""
 
     def __init__(self, stream: BinaryIO, left: int) -> None:
         self._stream = stream
         self._left = left
-        self.newlines = 0
 
     def read(self, size: int = -1) -> bytes:
         size = self._left if size < 0 else min(size, self._left)
         data = self._stream.read(size) if size else b""
         self._left -= len(data)
-        self.newlines += data.count(b"\n")
         return data
