@@ -7,6 +7,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+# A `python -c` prefix that runs the rest of its argv as `python ...` the way a non-interactive
+# shell runs a background job (`cmd &`): SIGINT ignored, which exec keeps.
+IGNORING_SIGINT = ["-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                         "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"]
+
 
 def children_of(pid: int) -> set[int]:
     """Every live descendant of `pid` (from /proc)."""

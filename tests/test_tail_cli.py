@@ -12,6 +12,10 @@ import threading
 import time
 from typing import IO, Any
 
+import pytest
+
+from tests.demo_helpers import IGNORING_SIGINT
+
 from warroom.aws.session import AwsOptions, AwsSession
 from warroom.demo.server import MotoServer
 
@@ -143,9 +147,12 @@ def _wait_line(lines: queue.Queue[str], needle: str, timeout: float = 30.0) -> s
     raise AssertionError(f"no line with {needle!r} within {timeout}s")
 
 
-def test_follow_waits_for_a_missing_group_then_ctrl_c_exits_0(moto: MotoServer) -> None:
+@pytest.mark.parametrize("started", ["in the foreground", "as a background job"])
+def test_follow_waits_for_a_missing_group_then_ctrl_c_exits_0(moto: MotoServer, started: str) -> None:
+    """SIGINT stops the tail however it was started (a background job inherits it ignored)."""
+    prefix = IGNORING_SIGINT if started == "as a background job" else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "warroom", "--endpoint-url", moto.endpoint, "--region", "us-east-1",
+        [sys.executable, *prefix, "-m", "warroom", "--endpoint-url", moto.endpoint, "--region", "us-east-1",
          "tail", "--json", "--rediscover-every", "0.2", "--poll-interval", "0.1", "bos-dev"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

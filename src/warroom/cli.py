@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from warroom import __version__, config
@@ -84,6 +86,11 @@ def command_in(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if threading.current_thread() is threading.main_thread():
+        # A background job of a non-interactive shell (`warroom tail ... &`, a script's child)
+        # starts with SIGINT ignored, and Python keeps that: the Ctrl-C or SIGINT that stops
+        # `tail` and `demo --serve` would do nothing.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     argv = hoist_global_options(list(argv if argv is not None else sys.argv[1:]))
     parser = build_parser(command_in(argv))
     args = parser.parse_args(argv)
