@@ -355,10 +355,6 @@ def main() -> int:
     parser.add_argument("--shift-after", type=float, default=150.0, help="s of traffic after it")
     args = parser.parse_args()
     os.environ.update(OFFLINE_ENV)  # dummy credentials, never real ones
-    # The tail and the server are stopped by SIGINT: started as a background job (`&`), this
-    # process has it ignored, and its children would inherit that (the tail then sits out
-    # its 15 s and is killed, its Live Tail streams left half-open at the server).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     scenarios = [Scenario(10, 15), Scenario(60, 15), Scenario(200, 15), Scenario(5, 5000)]
     if args.only:
         scenarios = [s for s in scenarios if s.groups in args.only]
