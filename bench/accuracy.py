@@ -112,11 +112,30 @@ def summary(results: list[tuple[Path, float, float]]) -> None:
     if len(rounds) < 2:
         return
     print("== held-out rounds: now (after tuning) / before tuning on them (README.md)")
+    counts = []
     for directory, acc, fpr in sorted(rounds, key=lambda r: _round_number(r[0])):
         before = before_tuning(directory)
         right = next((row.split("accuracy:")[1].strip() for row in before if "accuracy:" in row), "-")
         flagged = next((row.split("rate:")[1].strip() for row in before if "positive rate:" in row), "-")
         print(f"  {directory.name:10} right {acc:6.1%} / {right:>6}   flagged {fpr:5.1%} / {flagged:>5}")
+        counts.append((directory.name, _first_counts(before)))
+    # Every round's lines together, as first measured: the figure the goal is about.
+    for label, chosen in (("all rounds", counts), ("last five", counts[-5:])):
+        known = [c for _, c in chosen if c is not None]
+        if known:
+            lines, right_, ordinary, flagged_ = (sum(c[i] for c in known) for i in range(4))
+            print(f"  before tuning, {label} ({chosen[0][0]}..{chosen[-1][0]}): {right_}/{lines} right "
+                  f"({right_ / lines:.1%}), {flagged_}/{ordinary} ordinary flagged ({flagged_ / ordinary:.1%})")
+
+
+def _first_counts(before: list[str]) -> tuple[int, int, int, int] | None:
+    """(symptom lines, right, ordinary lines, flagged) of the first figures a README records."""
+    sym = next((row.split() for row in before if "symptom lines:" in row and "right:" in row), None)
+    ords = next((row.split() for row in before if "ordinary lines:" in row and "flagged:" in row), None)
+    if sym is None or ords is None:
+        return None
+    return (int(sym[sym.index("lines:") + 1]), int(sym[sym.index("right:") + 1]),
+            int(ords[ords.index("lines:") + 1]), int(ords[ords.index("flagged:") + 1]))
 
 
 def _round_number(directory: Path) -> tuple[int, str]:
