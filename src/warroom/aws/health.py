@@ -26,6 +26,7 @@ from warroom.incident.attribution import named_resource, record_captures
 from warroom.incident.records import Finding, Record, Resource
 from warroom.playbook.catalog import Catalog
 from warroom.playbook.cache import catalog_matcher
+from warroom.playbook.matcher import Matcher
 from warroom.playbook.model import SEVERITIES
 
 STACK_EVENTS_WINDOW = 24 * 3600   # seconds of stack events a check looks at
@@ -83,13 +84,14 @@ class Checker:
     """Runs every source once per `run_once` call over one long-lived session."""
 
     def __init__(self, session: AwsSession, catalog: Catalog, prefixes: Sequence[str] = (),
-                 stack_events_window: int = STACK_EVENTS_WINDOW, scope: Scope | None = None) -> None:
+                 stack_events_window: int = STACK_EVENTS_WINDOW, scope: Scope | None = None,
+                 matcher: Matcher | None = None) -> None:
         self.session = session
         self.catalog = catalog
         self.scope = scope or Scope(prefixes=tuple(prefixes))
         self.prefixes = self.scope.prefixes
         self.stack_events_window = stack_events_window
-        self.matcher = catalog_matcher(catalog)
+        self.matcher = matcher or catalog_matcher(catalog)  # regions' checkers share one
         self.fetcher = MetricFetcher(session)
         self._where: str | None = None  # the log query's filter, once built ("" for none)
 

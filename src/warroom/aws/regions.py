@@ -11,6 +11,7 @@ from warroom.aws.scope import Scope, merge_warnings
 from warroom.aws.session import AwsOptions, AwsSession
 from warroom.errors import UserError
 from warroom.incident.records import Resource
+from warroom.playbook.cache import catalog_matcher
 from warroom.playbook.catalog import Catalog
 
 T = TypeVar("T")
@@ -57,7 +58,8 @@ class RegionalChecker:
 
     def __init__(self, sessions: Sequence[AwsSession], catalog: Catalog, scope: Scope) -> None:
         self.catalog = catalog
-        self.checkers = [Checker(s, catalog, scope=scope) for s in sessions]
+        matcher = catalog_matcher(catalog)  # one for every region: the same playbooks
+        self.checkers = [Checker(s, catalog, scope=scope, matcher=matcher) for s in sessions]
 
     async def run_once(self, discovered: Callable[[list[Resource]], None] | None = None) -> CheckResult:
         """Every region's check at once; `discovered` hears every region's resources together,

@@ -16,8 +16,9 @@ import hashlib
 import os
 import pickle
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from warroom import __version__
@@ -39,29 +40,40 @@ def cache_dir() -> Path:
 
 @dataclass(frozen=True)
 class ScanCache:
-    """One cache file (a slot per engine, working directory and playbook dirs) and the key
-    of the playbooks as they were when the matcher was loaded."""
+    """One cache file and the key of the playbooks as they were when it was looked up; `build`
+    makes the matcher (and the problems met loading its playbooks) when the file does not hold it."""
 
-    cli_dirs: Sequence[str]
-    engine: str
     path: Path
     key: bytes
+    build: Callable[[], tuple[Matcher, list[str]]]
 
     @classmethod
     def of(cls, cli_dirs: Sequence[str] = (), engine: str = "auto",
            directory: Path | None = None) -> ScanCache:
+        """`scan`'s slot: one per engine, working directory and playbook dirs, keyed by the files."""
         dirs = layers(cli_dirs)
-        where = directory or cache_dir()
-        path = where / f"{_digest('slot', engine, os.getcwd(), *dirs).hex()[:16]}.pickle"
-        return cls(tuple(cli_dirs), engine, path, _key(dirs, engine))
+        path = (directory or cache_dir()) / f"{_digest('slot', engine, os.getcwd(), *dirs).hex()[:16]}.pickle"
+        return cls(path, _key(dirs, engine), partial(_build, tuple(cli_dirs), engine))
+
+    @classmethod
+    def of_playbooks(cls, playbooks: Iterable[Playbook], engine: str = "auto",
+                     directory: Path | None = None) -> ScanCache:
+        """The slot of playbooks already loaded (the console's, handed to its tail child),
+        keyed by their content."""
+        listed = list(playbooks)
+        h = _engine_hash(engine)
+        h.update(pickle.dumps(listed, protocol=pickle.HIGHEST_PROTOCOL))
+        key = h.digest()
+        path = (directory or cache_dir()) / f"{_digest('catalog', engine, key).hex()[:16]}.pickle"
+        return cls(path, key, partial(_compile, listed, engine))
 
     def load(self) -> tuple[Matcher, list[str]]:
-        """The matcher for the effective playbooks and the problems met loading them, one
-        line each: from the cache when it still matches, else built and cached."""
+        """The matcher and the problems met loading its playbooks, one line each: from the
+        cache when it still matches, else built and cached."""
         cached = _read(self.path, self.key)
         if cached is not None:
             return cached
-        built = _build(self.cli_dirs, self.engine)
+        built = self.build()
         _write(self.path, self.key, built)
         return built
 
@@ -82,19 +94,13 @@ def scan_matcher(cli_dirs: Sequence[str] = (), engine: str = "auto",
 
 def catalog_matcher(playbooks: Iterable[Playbook], engine: str = "auto",
                     directory: Path | None = None) -> Matcher:
-    """The matcher for playbooks already loaded (the console's, handed to its tail child),
-    cached under their content: a console started again compiles nothing."""
-    h = _engine_hash(engine)
-    listed = list(playbooks)
-    h.update(pickle.dumps(listed, protocol=pickle.HIGHEST_PROTOCOL))
-    key = h.digest()
-    path = (directory or cache_dir()) / f"{_digest('catalog', engine, key).hex()[:16]}.pickle"
-    cached = _read(path, key)
-    if cached is not None:
-        return cached[0]
-    matcher = Matcher(listed, engine=engine)
-    _write(path, key, (matcher, []))
-    return matcher
+    """The matcher for playbooks already loaded, cached under their content: a console
+    started again compiles nothing."""
+    return ScanCache.of_playbooks(playbooks, engine, directory).load()[0]
+
+
+def _compile(playbooks: list[Playbook], engine: str) -> tuple[Matcher, list[str]]:
+    return Matcher(playbooks, engine=engine), []
 
 
 def _build(cli_dirs: Sequence[str], engine: str) -> tuple[Matcher, list[str]]:
