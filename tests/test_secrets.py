@@ -79,6 +79,11 @@ ORDINARY = [
     "git push https://x-access-token:`id`@github.com/o/r", "https://u:$(id)@example.com",
     "export PASSWORD=$(aws secretsmanager get-secret-value --secret-id db)",
     'mysql --password "$DB_PASSWORD" -u app', "curl -d token=`cat token.txt` https://h",
+    # Pagination cursors are not credentials.
+    '{"nextToken": "f/37419227462553812345678901234567890", "events": []}',
+    '"nextForwardToken": "f/3741922746255381234567890123456789012345678901234567"',
+    'Putting logs was successful. next_token=Some("496283484933798266174xxxxxxxxxxxxxxxxxxxxxxxx")',
+    "aws logs describe-log-groups --next-token eyJ2IjoxfQ== --max-items 5 NextToken=AbCdEf0123456789AbCdEf",
 ]
 
 

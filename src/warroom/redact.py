@@ -40,6 +40,11 @@ _PLACEHOLDER = r"\((?:sensitive(?: value)?|known after apply)\)"
 # several, they are alternatives and one of them takes part in a match. Order matters where
 # two shapes can start at the same character: the first one wins.
 _SHAPES = (
+    # A pagination cursor is no credential: AWS's NextToken, nextForwardToken, the CLI's
+    # --starting-token, a client's next_token=Some("..."). It starts before the `token`
+    # another shape would take, and masks nothing.
+    r"""(?:["']?(?i:(?:next(?:[_-]?(?:forward|backward|page))?|continuation|pagination|page)[_-]?token)"""
+    r"""["']?\s*[=:]\s*|--(?:next|starting)-token\s+)(?:"[^"]*"?|'[^']*'?|[^\s,;]*)""",
     # {"password": "..."}, {'token': '...'} (Python reprs), "db_password", "x-api-key"
     rf"""["'][\w.-]*{_NAMES}["']\s*:\s*(?:{_DQ}|{_SQ})""",
     # the same in a JSON document embedded in a JSON string: {\"password\":\"...\"}
