@@ -66,6 +66,9 @@ SHAPES = [
      "b3BlbnNzaC1rZXktdjEAAAAA"),
     ("cloning https://deploy:P4ssw0rdInUrl@git.example.com/repo.git", "P4ssw0rdInUrl"),
     ("fatal: https://x-access-token:ghs_shortTok3n@github.com/o/r", "ghs_shortTok3n"),
+    # A pagination cursor before a secret hides nothing after it.
+    ("GET /items?next_token=abc&password=hunter2hunter2 200", "hunter2hunter2"),
+    ('{"nextToken": "f/3741", "SecretString": "s3cr3t-value"}', "s3cr3t-value"),
 ]
 
 # Lines that look a little like secrets and are not: nothing changes.

@@ -42,9 +42,10 @@ _PLACEHOLDER = r"\((?:sensitive(?: value)?|known after apply)\)"
 _SHAPES = (
     # A pagination cursor is no credential: AWS's NextToken, nextForwardToken, the CLI's
     # --starting-token, a client's next_token=Some("..."). It starts before the `token`
-    # another shape would take, and masks nothing.
+    # another shape would take, and masks nothing. A bare value stops where _BARE's does, so
+    # that `?next_token=x&password=...` still has its password masked.
     r"""(?:["']?(?i:(?:next(?:[_-]?(?:forward|backward|page))?|continuation|pagination|page)[_-]?token)"""
-    r"""["']?\s*[=:]\s*|--(?:next|starting)-token\s+)(?:"[^"]*"?|'[^']*'?|[^\s,;]*)""",
+    r"""["']?\s*[=:]\s*|--(?:next|starting)-token\s+)(?:"[^"]*"?|'[^']*'?|[^\s"'&,;\\]*)""",
     # {"password": "..."}, {'token': '...'} (Python reprs), "db_password", "x-api-key"
     rf"""["'][\w.-]*{_NAMES}["']\s*:\s*(?:{_DQ}|{_SQ})""",
     # the same in a JSON document embedded in a JSON string: {\"password\":\"...\"}
