@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from tests.corpus import symptom_samples
+from tests.corpus import ordinary_lines, symptom_samples
 from tests.playbook_yaml import playbook_yaml
 from warroom.playbook.catalog import load_catalog
 from warroom.playbook.matcher import Matcher
@@ -150,6 +150,18 @@ def test_corpus_symptoms_dressed_by_a_page_or_a_terminal_are_still_found(matcher
         dressed_right += bool(found) and found[0].playbook == sample.playbook
     assert right > 300
     assert dressed_right >= 0.97 * right  # read raw only: 77 % (quotes), 93 % (colour), 63 % (spaces)
+
+
+def test_a_veto_holds_beneath_a_colour_code(matcher: Matcher) -> None:
+    # `unless` vetoes are written for the message (`^\\s*0 TypeScript errors`); coloured,
+    # the raw line starts with ESC, and its raw match must not outlive the plain veto.
+    quiet = [line for _, line in ordinary_lines() if not matcher.match(line)]
+    flagged = [line for line in quiet if matcher.match(f"\x1b[31m{line}\x1b[0m")]
+    assert len(quiet) > 3000
+    assert flagged == []  # 3 before the plain text's vetoes were applied to the raw reading
+    line = "\x1b[32m0 TypeScript errors in 12 files\x1b[0m"
+    assert matcher.explain(line) == []
+    assert [veto.match.playbook for veto in matcher.vetoed(line)] == ["cdk-typescript-compile"]
 
 
 def test_explain_names_a_pattern_once_though_both_readings_match(matcher: Matcher) -> None:

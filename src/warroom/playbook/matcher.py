@@ -222,17 +222,38 @@ class Matcher:
         text, back = carried
         data = text.encode("utf-8", "surrogatepass")
         best = {match.playbook: match for match in found}
+        seen: set[str] = set()  # playbooks the plain text shows
         at_byte = at_char = 0  # a line's byte offset to its character offset, in order
         for start, _, matches in self._scan(data, group, views=False):
             at_char += len(data[at_byte:start].decode("utf-8", "surrogatepass"))
             at_byte = start
             for one in matches:
+                seen.add(one.playbook)
                 first, last = back(at_char + one.start, at_char + one.end)
                 mapped = replace(one, start=first, end=last)
                 current = best.get(one.playbook)
                 if current is None or _rank(mapped) < _rank(current):
                     best[one.playbook] = mapped
+        for playbook in best.keys() - seen:
+            if self._vetoed_beneath(line, text, playbook, group):
+                del best[playbook]
         return sorted(best.values(), key=_rank)
+
+    def _vetoed_beneath(self, line: str, text: str, playbook: str, group: str | None) -> bool:
+        """Whether every symptom of `playbook` that matches the raw line is one the plain
+        `text` it carries vetoes: an `unless` written for the message (`^\\s*0 errors`) must
+        hold under a colour code or a JSON envelope too. A symptom the plain text does not
+        match at all (a pattern written for the escapes) keeps its raw match."""
+        pieces = [piece.rstrip("\r") for piece in text.split("\n")]
+        for entry in self.entries:
+            symptom = entry.symptom
+            if entry.playbook.id != playbook or not _in_groups(symptom, group) or symptom.search(line) is None:
+                continue
+            if symptom.unless is None and symptom.compare is None:
+                return False
+            if not any(symptom.regex.search(piece) for piece in pieces):
+                return False
+        return True
 
     def _none_held(self, pattern: int, text: str, data: bytes) -> bool:
         """Whether no compare of a `_compared` pattern's symptoms holds for any of its
@@ -262,7 +283,9 @@ class Matcher:
                     match, seen = back(match), found.get(id(entry))
                     if seen is None or _rank(match) < _rank(seen[0]):
                         found[id(entry)] = (match, entry.symptom)
-        return sorted(found.values(), key=lambda pair: _rank(pair[0]))
+        # A raw reading the plain text vetoes beneath is no part of the decision (`vetoed` shows it).
+        kept = {match.playbook for match in self.match(line, group)}
+        return sorted((pair for pair in found.values() if pair[0].playbook in kept), key=lambda pair: _rank(pair[0]))
 
     def vetoed(self, line: str, group: str | None = None) -> list[Veto]:
         """Patterns whose regex matches `line` (or a line of the text it encodes) but whose
