@@ -245,6 +245,7 @@ class Matcher:
         hold under a colour code or a JSON envelope too. A symptom the plain text does not
         match at all (a pattern written for the escapes) keeps its raw match."""
         pieces = [piece.rstrip("\r") for piece in text.split("\n")]
+        vetoed = False
         for entry in self.entries:
             symptom = entry.symptom
             if entry.playbook.id != playbook or not _in_groups(symptom, group) or symptom.search(line) is None:
@@ -253,7 +254,8 @@ class Matcher:
                 return False
             if not any(symptom.regex.search(piece) for piece in pieces):
                 return False
-        return True
+            vetoed = True
+        return vetoed
 
     def _none_held(self, pattern: int, text: str, data: bytes) -> bool:
         """Whether no compare of a `_compared` pattern's symptoms holds for any of its
