@@ -93,3 +93,6 @@ def test_only_report_lines_near_their_memory_reach_python() -> None:
     found = [start for start, _, _ in matcher.scan(data)]
     assert found == [data.index(lines[100].encode())]
     assert [i for i, found in enumerate(matcher.match_many(lines)) if found] == [100]
+    # The symptom's `unless` (SAM local's sub-millisecond init) vetoes only more: it keeps the narrowing.
+    local = lines[100].replace("\tDuration:", "\tInit Duration: 0.31 ms\tDuration:")
+    assert matcher.match(local) == [] and [m.playbook for m in matcher.match(lines[100])] == ["lambda-out-of-memory"]

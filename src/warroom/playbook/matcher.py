@@ -135,13 +135,12 @@ class Matcher:
             shared.setdefault((entry.symptom.pattern, entry.symptom.ignore_case), []).append(i)
         self._members = list(shared.values())
         self._leads = [self.entries[members[0]] for members in self._members]
-        # Patterns whose every symptom has a compare and no unless (a threshold on every
-        # REPORT line): a line only they are candidates for is dropped in one pass over
-        # its matches when no compare holds (`_none_held`).
+        # Patterns whose every symptom has a compare (a threshold on every REPORT line): a
+        # line only they are candidates for is dropped in one pass over its matches when no
+        # compare holds (`_none_held`); an `unless` can only veto more, so it may have one.
         self._compared = frozenset(
             pattern for pattern, members in enumerate(self._members)
-            if all(self.entries[i].symptom.compare is not None and self.entries[i].symptom.unless is None
-                   for i in members))
+            if all(self.entries[i].symptom.compare is not None for i in members))
         # What Hyperscan looks for instead of such a pattern, by regex from the start:
         # lines where a compare can hold (`compare_narrow.py`).
         self._narrowed: dict[int, str] = {}
