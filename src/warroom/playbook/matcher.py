@@ -121,13 +121,15 @@ class Matcher:
 
     def __init__(self, playbooks: Iterable[Playbook], engine: str = "auto") -> None:
         self.entries: list[_Entry] = []
+        self._of_playbook: dict[str, list[_Entry]] = {}  # each playbook's symptoms
         for playbook in playbooks:
             for symptom in playbook.text_symptoms:
                 found, caseless = conjuncts(symptom.pattern, symptom.ignore_case)
                 if not found:  # the loader rejects these; skip rather than crash
                     continue
-                self.entries.append(_Entry(playbook, symptom, tuple(found), caseless,
-                                           _regex_ready(symptom.pattern)))
+                entry = _Entry(playbook, symptom, tuple(found), caseless, _regex_ready(symptom.pattern))
+                self.entries.append(entry)
+                self._of_playbook.setdefault(playbook.id, []).append(entry)
         # The prefilter sees each pattern once, however many symptoms share it (e.g. one
         # REPORT pattern under two compares): a line runs it once for all of them.
         shared: dict[tuple[str, bool], list[int]] = {}
@@ -245,9 +247,9 @@ class Matcher:
         match at all (a pattern written for the escapes) keeps its raw match."""
         pieces = [piece.rstrip("\r") for piece in text.split("\n")]
         vetoed = False
-        for entry in self.entries:
+        for entry in self._of_playbook[playbook]:
             symptom = entry.symptom
-            if entry.playbook.id != playbook or not _in_groups(symptom, group) or symptom.search(line) is None:
+            if not _in_groups(symptom, group) or symptom.search(line) is None:
                 continue
             if symptom.unless is None and symptom.compare is None:
                 return False
