@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from tests.adversarial import SIZE, hostile_lines
+from tests.corpus import ordinary_lines, symptom_samples
 from warroom.aws.service_model import check_call
 from warroom.playbook.catalog import load_catalog
-from warroom.playbook.linear import Regex, RegexError
+from warroom.playbook.linear import _UNANCHORED, Regex, RegexError
 from warroom.playbook.loader import load_text
 from warroom.playbook.matcher import Matcher
 
@@ -276,3 +277,46 @@ def test_numbered_groups_fill_the_value_they_number() -> None:
     assert regex.search("bT1").groupdict() == {"table": "T1", "code4": None}
     assert regex.search("aT2").groupdict() == {"table": "T2", "code4": None}
     assert regex.search("c7").groupdict() == {"table": None, "code4": "7"}  # no `code`: its own name
+
+
+def test_a_short_text_is_searched_as_the_unanchored_dfa_would(matcher: Matcher) -> None:
+    """`Regex.spans` reads a short text through a lazy prefix, anchored at its start: it
+    must find what RE2's unanchored search finds, group for group, from any character."""
+    lines = [s.line for s in symptom_samples()] + [line for _, line in ordinary_lines()]
+    compared = found = 0
+    for line in lines:
+        data = line.encode()
+        if len(data) > Regex.HEAD_MAX:
+            continue
+        lower = line.lower()
+        starts = {0, len(line[:1].encode()), len(line[: len(line) // 2].encode())}
+        for entry in matcher.entries:
+            if not entry.admits(line, lower):
+                continue
+            regex = entry.symptom.regex
+            for pos in starts:
+                want = regex._match(_UNANCHORED, data, pos, len(data))  # noqa: SLF001 - the reference
+                assert regex.spans(data, pos) == want, (line, pos, regex.pattern)
+                compared += 1
+                found += want[0][0] >= 0
+    assert compared > 20_000 and found > 5_000
+
+
+@pytest.mark.parametrize(("pattern", "text", "span"), [
+    (r"^ERROR", "x ERROR", None),                  # `^` is the text's start, not the prefix's end
+    (r"\bfail", "xfail fail", (6, 10)),            # a word boundary sees the character before
+    (r"a+?|ab", "xaab", (1, 2)),                    # leftmost first, then the preferred alternative
+    (r"(?i)timeout", "TIMEOUT", (0, 7)),
+    (r"b$", "ab\nab", (4, 5)),                     # `$` is the text's end
+])
+def test_the_lazy_prefix_keeps_re2s_reading(pattern: str, text: str, span: tuple[int, int] | None) -> None:
+    found = Regex(pattern).search(text)
+    assert (found.span() if found else None) == span
+    assert (found.span() if found else None) == (m.span() if (m := re.search(pattern, text)) else None)
+
+
+def test_a_lone_surrogate_is_searched_as_bytes() -> None:
+    # From a JSON `\ud800` escape: not valid UTF-8, so the DFA reads it byte by byte.
+    line = "\ud800 Task timed out after 3.00 seconds"
+    found = Regex(r"timed out after (?P<s>[\d.]+)").search(line)
+    assert found is not None and found.group("s") == "3.00" and found.span() == (7, 27)

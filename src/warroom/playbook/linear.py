@@ -66,7 +66,16 @@ class Found:
 class Regex:
     """An RE2 pattern. ASCII `\\d \\w \\s \\b` as with `re.ASCII`; `$` is the end of the text."""
 
-    __slots__ = ("pattern", "ignore_case", "groupindex", "_match")
+    __slots__ = ("pattern", "ignore_case", "groupindex", "_match", "_head")
+    _head: Callable[..., list[tuple[int, int]]] | None
+
+    # A short ASCII text is searched by the pattern behind a lazy `(?s:.*?)`, anchored at
+    # its start: the leftmost-first match, as unanchored, but RE2 then finds it with its
+    # bit-state backtracker (linear: each state once) instead of building a forward and a
+    # reverse DFA. A pattern meets few lines in a scan's worker, where those DFAs cost
+    # several times the searches they serve. Longer texts keep the DFAs: the backtracker's
+    # bitmap is bounded, and past it RE2 would run its NFA over the whole prefix.
+    HEAD_MAX = 1024
 
     def __init__(self, pattern: str, ignore_case: bool = False) -> None:
         for ambiguous, problem in _AMBIGUOUS:
@@ -94,19 +103,47 @@ class Regex:
         # compiled object's Match(anchor, bytes, pos, endpos) -> byte spans is its core.
         self._match = compiled._regexp.Match  # noqa: SLF001
 
+    def _compile_head(self) -> None:
+        options = re2.Options()
+        options.log_errors = False
+        options.case_sensitive = not self.ignore_case
+        try:  # group 1 is the pattern's match, and group k + 1 its group k
+            compiled = re2.compile(f"(?s:.*?)({self.pattern})", options)
+        except re2.error:  # past RE2's size limit by the prefix: the DFAs serve every text
+            self._head = None
+            return
+        self._head = compiled._regexp.Match  # noqa: SLF001
+        try:  # not `self.groupindex`, which would compile the bare pattern for it
+            object.__getattribute__(self, "groupindex")
+        except AttributeError:
+            self.groupindex = {name: i - 1 for name, i in compiled.groupindex.items()}
+
     def __getattr__(self, name: str) -> Any:
         # Reached only while a slot is unset: an unpickled Regex compiles on first use, as
         # a cached catalog holds hundreds and a scan of a few lines runs few of them.
         if name in ("groupindex", "_match"):
             self._compile()
             return object.__getattribute__(self, name)
+        if name == "_head":
+            self._compile_head()
+            return object.__getattribute__(self, name)
         raise AttributeError(name)
+
+    def spans(self, data: bytes, pos: int = 0, end: int = -1) -> list[tuple[int, int]]:
+        """Byte spans of the first match in UTF-8 `data[pos:end]` (`end` -1: its end), the
+        whole match first, then each group's; (-1, -1) where there is none. `data` must be
+        valid UTF-8: the lazy prefix steps over characters, not over undecodable bytes."""
+        if end < 0:
+            end = len(data)
+        if end - pos <= self.HEAD_MAX and (head := self._head) is not None:
+            return head(_ANCHOR_START, data, pos, end)[1:]
+        return self._match(_UNANCHORED, data, pos, end)
 
     def release(self) -> None:
         """Drop the compiled program and the caches searching grew; the next use compiles again."""
         # A catalog holds hundreds of patterns, checked against their examples when loaded
         # (tens of KB of RE2 state each); most of them a given process never runs.
-        for name in ("_match", "groupindex"):
+        for name in ("_match", "groupindex", "_head"):
             try:
                 delattr(self, name)
             except AttributeError:
@@ -120,8 +157,8 @@ class Regex:
         return _unpickled, (self.pattern, self.ignore_case)
 
     def search(self, text: str) -> Found | None:
-        data = text.encode("utf-8", "surrogatepass")
-        spans = self._match(_UNANCHORED, data, 0, len(data))
+        data, valid = _encoded(text)
+        spans = self.spans(data) if valid else self._match(_UNANCHORED, data, 0, len(data))
         return None if spans[0][0] < 0 else self._found(text, data, spans)
 
     def fullmatch(self, text: str) -> Found | None:
@@ -132,10 +169,10 @@ class Regex:
 
     def finditer(self, text: str) -> Iterator[Found]:
         """Non-empty, non-overlapping matches left to right, each in time linear in the text."""
-        data = text.encode("utf-8", "surrogatepass")
+        data, valid = _encoded(text)
         pos, end = 0, len(data)
         while pos < end:
-            spans = self._match(_UNANCHORED, data, pos, end)
+            spans = self.spans(data, pos, end) if valid else self._match(_UNANCHORED, data, pos, end)
             start, stop = spans[0]
             if start < 0:
                 return
@@ -163,6 +200,16 @@ def _unpickled(pattern: str, ignore_case: bool) -> Regex:
 
 _UNANCHORED = re2._Anchor.UNANCHORED  # noqa: SLF001
 _ANCHOR_BOTH = re2._Anchor.ANCHOR_BOTH  # noqa: SLF001
+_ANCHOR_START = re2._Anchor.ANCHOR_START  # noqa: SLF001
+
+
+def _encoded(text: str) -> tuple[bytes, bool]:
+    """A text's UTF-8 bytes, and whether they are valid UTF-8 (a lone surrogate, from a
+    JSON `\\ud800` escape, is not)."""
+    try:
+        return text.encode("utf-8"), True
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass"), False
 
 
 def _chars(data: bytes, offset: int) -> int:

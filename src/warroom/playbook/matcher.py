@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from warroom.playbook.compare_narrow import narrowed
 from warroom.playbook.hsprefilter import HyperscanPrefilter
-from warroom.playbook.linear import _UNANCHORED, Found, Regex
+from warroom.playbook.linear import Found, Regex
 from warroom.playbook.literals import conjuncts
 from warroom.playbook.model import Playbook, TextSymptom
 from warroom.playbook.readable import MARKS, plain
@@ -369,12 +369,11 @@ def _search_ascii(symptom: TextSymptom, text: str, data: bytes) -> Found | None:
     line share one encoding, and RE2's byte offsets are the text's character offsets.
     """
     unless = symptom.unless
-    # `_match` is the compiled core `Regex.search` wraps (compiled on first use).
-    if unless is not None and unless._match(_UNANCHORED, data, 0, len(data))[0][0] >= 0:
+    if unless is not None and unless.spans(data)[0][0] >= 0:
         return None
     regex = symptom.regex
     if symptom.compare is None:
-        spans = regex._match(_UNANCHORED, data, 0, len(data))
+        spans = regex.spans(data)
         return None if spans[0][0] < 0 else Found(text, spans, regex.groupindex)
     return _first_held(symptom, data, _finditer_ascii(regex, text, data), vetted=True)
 
@@ -384,7 +383,7 @@ def _first_held(symptom: TextSymptom, data: bytes, found: Iterable[Found],
     """The first of a compare symptom's matches that its compare holds for, unless its
     `unless` (not yet `vetted`) vetoes the line: `TextSymptom.search`'s rule."""
     unless = symptom.unless
-    if not vetted and unless is not None and unless._match(_UNANCHORED, data, 0, len(data))[0][0] >= 0:
+    if not vetted and unless is not None and unless.spans(data)[0][0] >= 0:
         return None
     holds = symptom.compare.holds  # type: ignore[union-attr] - only compare symptoms come here
     for one in found:  # like a backreference, a later match may do
@@ -395,10 +394,10 @@ def _first_held(symptom: TextSymptom, data: bytes, found: Iterable[Found],
 
 def _finditer_ascii(regex: Regex, text: str, data: bytes) -> Iterator[Found]:
     """`regex.finditer(text)` for an ASCII `text` whose bytes `data` are at hand."""
-    match = regex._match
+    spans_in = regex.spans
     pos, end = 0, len(data)
     while pos < end:  # as `Regex.finditer`: non-empty matches, left to right
-        spans = match(_UNANCHORED, data, pos, end)
+        spans = spans_in(data, pos, end)
         start, stop = spans[0]
         if start < 0:
             return
