@@ -156,8 +156,12 @@ class Regex:
         # The compiled RE2 object cannot be pickled; the copy compiles when first used.
         return _unpickled, (self.pattern, self.ignore_case)
 
-    def search(self, text: str) -> Found | None:
-        data, valid = _encoded(text)
+    def search(self, text: str, data: bytes | None = None) -> Found | None:
+        """The first match; `data`, when given, is the text's valid UTF-8 (a caller running
+        many patterns on one line encodes it once)."""
+        valid = True
+        if data is None:
+            data, valid = utf8(text)
         spans = self.spans(data) if valid else self._match(_UNANCHORED, data, 0, len(data))
         return None if spans[0][0] < 0 else self._found(text, data, spans)
 
@@ -167,9 +171,12 @@ class Regex:
         spans = self._match(_ANCHOR_BOTH, data, 0, len(data))
         return None if spans[0][0] < 0 else self._found(text, data, spans)
 
-    def finditer(self, text: str) -> Iterator[Found]:
-        """Non-empty, non-overlapping matches left to right, each in time linear in the text."""
-        data, valid = _encoded(text)
+    def finditer(self, text: str, data: bytes | None = None) -> Iterator[Found]:
+        """Non-empty, non-overlapping matches left to right, each in time linear in the text
+        (`data` as for `search`)."""
+        valid = True
+        if data is None:
+            data, valid = utf8(text)
         pos, end = 0, len(data)
         while pos < end:
             spans = self.spans(data, pos, end) if valid else self._match(_UNANCHORED, data, pos, end)
@@ -203,7 +210,7 @@ _ANCHOR_BOTH = re2._Anchor.ANCHOR_BOTH  # noqa: SLF001
 _ANCHOR_START = re2._Anchor.ANCHOR_START  # noqa: SLF001
 
 
-def _encoded(text: str) -> tuple[bytes, bool]:
+def utf8(text: str) -> tuple[bytes, bool]:
     """A text's UTF-8 bytes, and whether they are valid UTF-8 (a lone surrogate, from a
     JSON `\\ud800` escape, is not)."""
     try:

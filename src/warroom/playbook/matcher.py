@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from warroom.playbook.compare_narrow import narrowed
 from warroom.playbook.hsprefilter import HyperscanPrefilter
-from warroom.playbook.linear import Found, Regex
+from warroom.playbook.linear import Found, utf8
 from warroom.playbook.literals import conjuncts
 from warroom.playbook.model import Playbook, TextSymptom
 from warroom.playbook.readable import MARKS, plain
@@ -265,7 +265,7 @@ class Matcher:
             return False
         compares = [self.entries[i].symptom.compare for i in self._members[pattern]]
         regex = self._leads[pattern].symptom.regex
-        for found in _finditer_ascii(regex, text, data):
+        for found in regex.finditer(text, data):
             for compare in compares:
                 if compare.holds(found):  # type: ignore[union-attr] - all have one
                     return False
@@ -314,11 +314,13 @@ class Matcher:
                  data: bytes | None = None) -> list[Match]:
         """The best match of each playbook among the candidate patterns.
 
-        `data`, the bytes of an ASCII line, serve RE2 as they are (`_search_ascii`): one
-        encoding for all the line's candidates.
+        `data`, the line's UTF-8 (encoded here when not given), serves every candidate:
+        one encoding per line, not one per pattern run.
         """
-        if data is None and line.isascii():
-            data = line.encode("ascii")
+        if data is None:
+            data, valid = utf8(line)
+            if not valid:  # a lone surrogate: each search encodes it as it must
+                data = None
         best: dict[str, Match] = {}
         entries = self.entries
         leads = self._leads
@@ -338,14 +340,14 @@ class Matcher:
                 symptom = entry.symptom
                 if group is not None and not _in_groups(symptom, group):
                     continue
-                if data is None:
-                    found = symptom.search(line)
-                elif len(members) == 1 or symptom.compare is None:
-                    found = _search_ascii(symptom, line, data)
+                if len(members) == 1 or symptom.compare is None:
+                    found = symptom.search(line, data)
+                elif symptom.unless is not None and symptom.unless.search(line, data) is not None:
+                    continue
                 else:
                     if found_all is None:
-                        found_all = list(_finditer_ascii(symptom.regex, line, data))
-                    found = _first_held(symptom, data, found_all)
+                        found_all = list(symptom.regex.finditer(line, data))
+                    found = symptom.held(found_all)
                 if found is None:
                     continue
                 match = _match_of(entry.playbook, symptom, found)
@@ -360,52 +362,6 @@ class Matcher:
             return None
         found = entry.symptom.search(line)
         return None if found is None else _match_of(entry.playbook, entry.symptom, found)
-
-
-def _search_ascii(symptom: TextSymptom, text: str, data: bytes) -> Found | None:
-    """`symptom.search(text)` for an ASCII `text` whose bytes `data` are at hand.
-
-    `Regex.search` encodes the text for every pattern it runs; here the candidates of a
-    line share one encoding, and RE2's byte offsets are the text's character offsets.
-    """
-    unless = symptom.unless
-    if unless is not None and unless.spans(data)[0][0] >= 0:
-        return None
-    regex = symptom.regex
-    if symptom.compare is None:
-        spans = regex.spans(data)
-        return None if spans[0][0] < 0 else Found(text, spans, regex.groupindex)
-    return _first_held(symptom, data, _finditer_ascii(regex, text, data), vetted=True)
-
-
-def _first_held(symptom: TextSymptom, data: bytes, found: Iterable[Found],
-                vetted: bool = False) -> Found | None:
-    """The first of a compare symptom's matches that its compare holds for, unless its
-    `unless` (not yet `vetted`) vetoes the line: `TextSymptom.search`'s rule."""
-    unless = symptom.unless
-    if not vetted and unless is not None and unless.spans(data)[0][0] >= 0:
-        return None
-    holds = symptom.compare.holds  # type: ignore[union-attr] - only compare symptoms come here
-    for one in found:  # like a backreference, a later match may do
-        if holds(one):
-            return one
-    return None
-
-
-def _finditer_ascii(regex: Regex, text: str, data: bytes) -> Iterator[Found]:
-    """`regex.finditer(text)` for an ASCII `text` whose bytes `data` are at hand."""
-    spans_in = regex.spans
-    pos, end = 0, len(data)
-    while pos < end:  # as `Regex.finditer`: non-empty matches, left to right
-        spans = spans_in(data, pos, end)
-        start, stop = spans[0]
-        if start < 0:
-            return
-        if stop > start:
-            yield Found(text, spans, regex.groupindex)
-            pos = stop
-        else:
-            pos = stop + 1
 
 
 # `$` and `\A \z \Z \G` (in a class too: rare, and refusing is safe): where they match

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -136,15 +136,20 @@ class TextSymptom:
     def groups(self) -> tuple[str, ...]:
         return tuple(self.regex.groupindex)
 
-    def search(self, line: str) -> Found | None:
-        """The first match in `line` that no veto rules out."""
-        if self.unless is not None and self.unless.search(line) is not None:
+    def search(self, line: str, data: bytes | None = None) -> Found | None:
+        """The first match in `line` that no veto rules out (`data`: as for `Regex.search`)."""
+        if self.unless is not None and self.unless.search(line, data) is not None:
             return None
         if self.compare is None:
-            return self.regex.search(line)
-        for found in self.regex.finditer(line):  # like a backreference, a later match may do
-            if self.compare.holds(found):
-                return found
+            return self.regex.search(line, data)
+        return self.held(self.regex.finditer(line, data))
+
+    def held(self, found: Iterable[Found]) -> Found | None:
+        """The first of the regex's matches that the compare holds for."""
+        assert self.compare is not None
+        for one in found:  # like a backreference, a later match may do
+            if self.compare.holds(one):
+                return one
         return None
 
 
