@@ -69,8 +69,8 @@ class Regex:
     __slots__ = ("pattern", "ignore_case", "groupindex", "_match", "_head")
     _head: Callable[..., list[tuple[int, int]]] | None
 
-    # A short ASCII text is searched by the pattern behind a lazy `(?s:.*?)`, anchored at
-    # its start: the leftmost-first match, as unanchored, but RE2 then finds it with its
+    # A short text is searched by the pattern behind a lazy `(?s:.*?)`, anchored at its
+    # start: the leftmost-first match, as unanchored, but RE2 then finds it with its
     # bit-state backtracker (linear: each state once) instead of building a forward and a
     # reverse DFA. A pattern meets few lines in a scan's worker, where those DFAs cost
     # several times the searches they serve. Longer texts keep the DFAs: the backtracker's
