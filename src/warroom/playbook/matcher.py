@@ -10,7 +10,7 @@ common in the input (a threshold on the numbers every REPORT line carries), Hype
 looks for the regex itself, in prefilter mode: a superset of its matches, never fewer.
 
 A pattern several symptoms share (under different `compare`s) runs once per line for
-all of them, and on an ASCII line RE2 reads the line's bytes as they are.
+all of them, and a line is encoded once for all its candidate patterns.
 
 A line is read as written and, when it carries more (JSON escapes, colour codes,
 typographic quotes: `readable.py`), as each line of its plain text too; matches found
