@@ -10,7 +10,8 @@ overall top-match accuracy and the ordinary false-positive rate (with the flagge
 For a held-out round it also prints the accuracy by kind of source (lines quoted from a page,
 written from a tool's `template:`, or `synthetic:`) and the sources themselves; the figures
 measured before tuning on the round are in its README.md, and a last table sets them beside
-each round's figures now.
+each round's figures now. How lines are labelled, and the calls the tuned corpus has settled:
+tests/corpus/LABELLING.md.
 
 Run: .venv/bin/python bench/accuracy.py [DIR ...] [--quiet] [--engine auto|python|hyperscan]
 (default: tests/corpus and every held-out round under tests/corpus/heldout/)
