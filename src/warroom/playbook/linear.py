@@ -85,12 +85,15 @@ class Regex:
         self.ignore_case = ignore_case
         self._compile()
 
-    def _compile(self) -> None:
+    def _options(self) -> re2.Options:
         options = re2.Options()
         options.log_errors = False  # RE2 would print every rejected pattern to stderr
         options.case_sensitive = not self.ignore_case
+        return options
+
+    def _compile(self) -> None:
         try:
-            compiled = re2.compile(self.pattern, options)
+            compiled = re2.compile(self.pattern, self._options())
         except re2.error as exc:
             detail = exc.args[0] if exc.args else exc
             if isinstance(detail, bytes):
@@ -104,11 +107,8 @@ class Regex:
         self._match = compiled._regexp.Match  # noqa: SLF001
 
     def _compile_head(self) -> None:
-        options = re2.Options()
-        options.log_errors = False
-        options.case_sensitive = not self.ignore_case
         try:  # group 1 is the pattern's match, and group k + 1 its group k
-            compiled = re2.compile(f"(?s:.*?)({self.pattern})", options)
+            compiled = re2.compile(f"(?s:.*?)({self.pattern})", self._options())
         except re2.error:  # past RE2's size limit by the prefix: the DFAs serve every text
             self._head = None
             return
