@@ -74,11 +74,14 @@ def test_records_compare_as_the_dataclass_did() -> None:
 
 
 def _compiled(regex: Regex) -> bool:
-    try:
-        object.__getattribute__(regex, "_match")
-    except AttributeError:
-        return False
-    return True
+    """Whether either of its RE2 programs (bare, or behind the lazy prefix) is compiled."""
+    for program in ("_match", "_head"):
+        try:
+            object.__getattribute__(regex, program)
+        except AttributeError:
+            continue
+        return True
+    return False
 
 
 def test_loaded_patterns_hold_no_compiled_program_until_used() -> None:
