@@ -9,9 +9,11 @@ bench (bench/scan.py) measures the cost, this test names the pattern.
 from __future__ import annotations
 
 import pytest
+import re2
 
 from warroom.playbook.catalog import load_catalog
 from warroom.playbook.matcher import Matcher
+from warroom.playbook.model import TextSymptom
 
 # The shapes a serverless stack logs most, as in bench/scan.py's background traffic.
 HIGH_VOLUME = [
@@ -54,3 +56,26 @@ def test_every_pattern_has_a_literal_set_absent_from_high_volume_lines(matcher: 
 
 def test_high_volume_lines_match_nothing(matcher: Matcher) -> None:
     assert [line for line in HIGH_VOLUME if matcher.match(line)] == []
+
+
+# RE2 compiles a count into copies: `[^"\n]{1,1000}` is a thousand character classes. Every
+# scan worker compiles each pattern it meets, and a catalog of large counts spent more time
+# compiling than searching; `+`/`*` say the same for a name or a quoted value.
+MAX_PROGRAM = 5_000  # RE2 instructions
+
+
+def test_every_pattern_compiles_to_a_small_program() -> None:
+    large = []
+    for playbook in load_catalog().playbooks.values():
+        for symptom in playbook.symptoms:
+            if not isinstance(symptom, TextSymptom):
+                continue
+            for regex in (symptom.regex, symptom.unless):
+                if regex is None:
+                    continue
+                options = re2.Options()
+                options.case_sensitive = not regex.ignore_case
+                size = re2.compile(regex.pattern, options)._regexp.ProgramSize()  # noqa: SLF001
+                if size > MAX_PROGRAM:
+                    large.append(f"{playbook.id}: {size} instructions: /{regex.pattern[:120]}/")
+    assert large == []
