@@ -1,4 +1,5 @@
-"""Ordinary traffic stays cheap: high-volume log lines wake (almost) no pattern.
+"""Patterns stay cheap: high-volume log lines wake (almost) no pattern, and each pattern
+compiles to a small RE2 program.
 
 The prefilter runs a pattern only on lines holding one of its required literals (it picks
 the rarest set for the input). A pattern whose every literal set is a common word (`item`,
