@@ -14,10 +14,11 @@ import pytest
 from tests.adversarial import hostile_lines
 from tests.corpus import ordinary_lines, symptom_samples
 from tests.playbook_yaml import playbook_yaml
+from warroom.playbook.anchors import anchored
 from warroom.playbook.catalog import load_catalog
 from warroom.playbook.hsprefilter import HyperscanPrefilter
 from warroom.playbook.matcher import Match, Matcher, _rank
-from warroom.playbook.readable import readable
+from warroom.playbook.readable import envelope, escaped, readable
 
 hyperscan = pytest.importorskip("hyperscan")
 
@@ -62,6 +63,11 @@ def reference(matcher: Matcher, line: str) -> list[Match]:
     in the line and in each line of the text its escapes encode (spans put back)."""
     view = readable(line)
     text = view.text if view is not None else line
+    within = envelope(line)  # a JSON object's strings are found within it
+    # With nothing else to undo, its strings are read for the patterns they can decide
+    # otherwise than the raw line: an anchored one, or one under a veto.
+    strings_only = view is not None and not escaped(line)
+    vetoed = {e.symptom.pattern for e in matcher.entries if e.symptom.unless or e.symptom.compare}
     pieces = [(line, lambda a, b: (a, b))]
     if view is not None or "\n" in line:
         base = 0
@@ -71,9 +77,12 @@ def reference(matcher: Matcher, line: str) -> list[Match]:
             pieces.append((sub.rstrip("\r"), back))
             base += len(sub) + 1
     best: dict[str, Match] = {}
-    for piece, back in pieces:
+    for n, (piece, back) in enumerate(pieces):
         for entry in matcher.entries:
-            found = entry.symptom.search(piece)
+            pattern = entry.symptom.pattern
+            if n and strings_only and not (anchored(pattern) or pattern in vetoed):
+                continue
+            found = entry.symptom.search(piece, within=within if n else None)
             if found is None:
                 continue
             match = Match(entry.playbook.id, entry.playbook.title, *back(found.start(), found.end()),

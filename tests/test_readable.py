@@ -13,7 +13,7 @@ from tests.corpus import ordinary_lines, symptom_samples
 from tests.playbook_yaml import playbook_yaml
 from warroom.playbook.catalog import load_catalog
 from warroom.playbook.matcher import Matcher
-from warroom.playbook.readable import readable
+from warroom.playbook.readable import MAX_EDGES, readable
 
 
 @pytest.fixture(scope="module", params=["python", "hyperscan"])
@@ -105,7 +105,7 @@ def test_colour_codes_typographic_quotes_and_odd_spaces_are_undone() -> None:
     first, last = view.raw_span(start, start + len('"acme-logs"'))
     assert line[first:last] == "“acme-logs”"
     # The same colour code written as a JSON escape, as a JSON logger stores it.
-    assert readable('{"msg":"\\u001b[31mError:\\u001b[0m x"}').text == '{"msg":"Error: x"}'  # type: ignore[union-attr]
+    assert readable('{"msg":"\\u001b[31mError:\\u001b[0m x"}').text == "\nmsg\nError: x\n"  # type: ignore[union-attr]
 
 
 def test_a_block_finds_the_lines_that_carry_a_layer_among_lookalike_bytes(matcher: Matcher) -> None:
@@ -181,3 +181,75 @@ def test_an_example_counts_as_the_matcher_reads_it(tmp_path) -> None:
     assert not catalog.problems, catalog.problems
     found = Matcher([catalog.get("quoted")]).match("bucket “acme-logs” exists")  # type: ignore[list-item]
     assert [(m.playbook, m.captures) for m in found] == [("quoted", {"bucket": "acme-logs"})]
+
+
+def test_a_json_objects_strings_are_read_one_a_line() -> None:
+    line = ('{"level":"ERROR","count":3,"ok":true,"message":"say \\"hi\\", then stop",'
+            '"nested":{"a":["x","y"]},"none":null}')
+    view = readable(line)
+    assert view is not None
+    assert view.text.split("\n") == ["", "level", "ERROR", "count", "ok", "message", 'say "hi", then stop',
+                                     "nested", "a", "x", "y", "none", ""]
+    start = view.text.index("say")
+    first, last = view.raw_span(start, start + len('say "hi", then stop'))
+    assert line[first:last] == 'say \\"hi\\", then stop'
+
+
+def test_a_loggers_prefix_stays_and_only_an_object_is_split() -> None:
+    assert readable('2024-05-01T10:00:00Z INFO {"message":"x"}').text == "2024-05-01T10:00:00Z INFO \nmessage\nx\n"  # type: ignore[union-attr]
+    assert readable('values "a","b" and more') is None  # no object: quotes and commas are text
+    assert readable('{"cut":"before its end') is None
+
+
+def test_past_a_thousand_strings_the_rest_of_an_object_is_one_text() -> None:
+    # A hostile line of many empty strings costs what a plain line of its length does.
+    line = "{" + ",".join(f'"k{i}":"v{i}"' for i in range(MAX_EDGES)) + ',"message":"Task timed out"}'
+    pieces = readable(line).text.split("\n")  # type: ignore[union-attr]
+    assert pieces[:5] == ["", "k0", "v0", "k1", "v1"]
+    assert len(pieces) == MAX_EDGES + 1
+    assert pieces[-1].endswith('"message":"Task timed out"}')
+
+
+ANCHORED = """
+    - pattern: '^Value for undeclared variable$'
+      unless: '"severity"\\s*:\\s*"warning"'
+      examples:
+        - 'Value for undeclared variable'
+    """
+
+
+@pytest.mark.parametrize("engine", ["python", "hyperscan"])
+def test_an_anchored_pattern_holds_in_a_json_envelope_and_its_veto_reads_the_envelope(tmp_path, engine: str) -> None:
+    if engine == "hyperscan":
+        pytest.importorskip("hyperscan")
+    (tmp_path / "a.yaml").write_text(playbook_yaml("anchored", ANCHORED), encoding="utf-8")
+    catalog = load_catalog([str(tmp_path)], include_builtin=False)
+    assert not catalog.problems, catalog.problems
+    matcher = Matcher(catalog, engine=engine)
+    error = '{"severity":"error","summary":"Value for undeclared variable","detail":"no variable named x"}'
+    warning = error.replace('"error"', '"warning"')
+    for line, expected in ((error, ["anchored"]), (warning, [])):
+        for found in (matcher.match(line), matcher.match_many([line])[0],
+                      [m for _, _, ms in matcher.scan(line.encode()) for m in ms]):
+            assert [m.playbook for m in found] == expected
+    chosen = matcher.match(error)[0]
+    assert error[chosen.start:chosen.end] == "Value for undeclared variable"
+    assert matcher.explain(warning) == []
+    assert [veto.by for veto in matcher.vetoed(warning)] == ["unless"]
+
+
+def test_a_common_anchored_pattern_looked_for_by_its_regex_still_finds_a_json_string(tmp_path) -> None:
+    # Its literal on every line makes Hyperscan look for the regex itself; a `^` there would
+    # miss the string that starts mid-line.
+    pytest.importorskip("hyperscan")
+    (tmp_path / "w.yaml").write_text(playbook_yaml("widget", """
+        - pattern: '^widget \\d+ failed for good'
+          examples:
+            - 'widget 7 failed for good'
+        """), encoding="utf-8")
+    matcher = Matcher(load_catalog([str(tmp_path)], include_builtin=False), engine="hyperscan")
+    lines = [f"note: widget {i} failed for good, retrying" for i in range(4000)]
+    lines[2500] = '{"level":"ERROR","message":"widget 7 failed for good"}'
+    data = "\n".join(lines).encode()
+    found = [(data[:start].count(b"\n"), [m.playbook for m in ms]) for start, _, ms in matcher.scan(data)]
+    assert found == [(2500, ["widget"])]

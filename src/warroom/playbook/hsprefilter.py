@@ -8,6 +8,8 @@ import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from warroom.playbook.anchors import without_line_starts
+
 if TYPE_CHECKING:
     from warroom.playbook.matcher import _Entry
 
@@ -163,7 +165,8 @@ class HyperscanPrefilter:
             return db, owners, len(owners) if regexes else -1
 
     def _regex(self, i: int) -> str:
-        return self._narrowed.get(i, self._entries[i].symptom.pattern)
+        # A `^` would miss a JSON object's string, which the matcher reads as a line too.
+        return without_line_starts(self._narrowed.get(i, self._entries[i].symptom.pattern))
 
     def _refused(self, groups: list[list[int]]) -> None:
         """Find the hot patterns prefilter mode cannot compile; they keep their literals."""

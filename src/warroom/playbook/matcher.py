@@ -25,12 +25,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from warroom.playbook.anchors import anchored, at_text_end
 from warroom.playbook.compare_narrow import narrowed
 from warroom.playbook.hsprefilter import HyperscanPrefilter
 from warroom.playbook.linear import Found, utf8
 from warroom.playbook.literals import conjuncts
 from warroom.playbook.model import Playbook, TextSymptom
-from warroom.playbook.readable import MARKS, plain
+from warroom.playbook.readable import MARKS, envelope, escaped, plain
 
 MAX_LINE = 1 << 20  # longer lines are matched on their first MiB
 
@@ -143,6 +144,14 @@ class Matcher:
         self._compared = frozenset(
             pattern for pattern, members in enumerate(self._members)
             if all(self.entries[i].symptom.compare is not None for i in members))
+        # Patterns a JSON object's strings, each read as a line, may decide otherwise than
+        # the raw line (`_strings`): an anchored one, and one under a veto a string may
+        # hold alone. Any other matches a string only where it matches the raw line.
+        self._contextual = frozenset(
+            pattern for pattern, members in enumerate(self._members)
+            if anchored(self._leads[pattern].symptom.pattern) or any(
+                self.entries[i].symptom.unless is not None or self.entries[i].symptom.compare is not None
+                for i in members))
         # What Hyperscan looks for instead of such a pattern, by regex from the start:
         # lines where a compare can hold (`compare_narrow.py`).
         self._narrowed: dict[int, str] = {}
@@ -171,26 +180,30 @@ class Matcher:
         """Playbooks recognised in one line, most specific first."""
         if len(line) > MAX_LINE:
             line = line[:MAX_LINE]
-        return self._with_view(line, self._confirm(line, self.prefilter.line(line), group), group)
+        found = self.prefilter.line(line)
+        return self._with_view(line, self._confirm(line, found, group), group, found)
 
     def match_many(self, lines: list[str], groups: list[str | None] | None = None) -> list[list[Match]]:
         """`match` for many lines (e.g. a batch of log events) in one prefilter pass."""
         lines = [line[:MAX_LINE] for line in lines]
         candidates = self.prefilter.many(lines)
         groups = groups or [None] * len(lines)
-        return [self._with_view(line, self._confirm(line, found, group) if found else [], group)
+        return [self._with_view(line, self._confirm(line, found, group) if found else [], group, found)
                 for line, found, group in zip(lines, candidates, groups, strict=True)]
 
     def scan(self, data: bytes) -> Iterator[tuple[int, str, list[Match]]]:
         """For a block of newline-separated lines: (byte offset of line, text, matches)."""
-        return self._scan(data, None, views=True)
+        return self._scan(data, None)
 
-    def _scan(self, data: bytes, group: str | None, views: bool) -> Iterator[tuple[int, str, list[Match]]]:
+    def _scan(self, data: bytes, group: str | None, views: bool = True,
+              within: str | None = None) -> Iterator[tuple[int, str, list[Match]]]:
+        """`scan`, or without `views` the scan of the plain text a line carries (`within`:
+        the JSON object it is the strings of, for `TextSymptom.ruled_out`)."""
         # A line's own text is no sample of the input to tune the anchors on.
         candidates = self.prefilter.block(data, tune=views)
         layered = _layered_lines(data) if views else set()
         find = data.find
-        compared = self._compared
+        compared, contextual = self._compared, self._contextual
         for start in sorted(candidates.keys() | layered) if layered else sorted(candidates):
             end = find(b"\n", start)
             raw = data[start:] if end < 0 else data[start:end]
@@ -200,23 +213,34 @@ class Matcher:
                 text = raw.decode("ascii")
                 if not found:
                     matches = []
-                elif (len(found) == 1 and compared and start not in layered
+                elif (len(found) == 1 and compared and start not in layered and b'{"' not in raw
                         and self._none_held(next(iter(found)), text, raw)):
                     continue
                 else:
-                    matches = self._confirm(text, found, group, raw)
+                    matches = self._confirm(text, found, group, raw, within)
             else:
                 text = raw.decode("utf-8", "replace").rstrip("\r")[:MAX_LINE]
-                matches = self._confirm(text, found, group) if found else []
-            if start in layered:
-                matches = self._with_view(text, matches, group)
+                matches = self._confirm(text, found, group, None, within) if found else []
+            # A JSON object's strings can only add what a contextual candidate finds (`_with_view`).
+            if start in layered or (views and found and b'{"' in raw and not contextual.isdisjoint(found)):
+                matches = self._with_view(text, matches, group, found)
             if matches:
                 yield start, text, matches
 
-    def _with_view(self, line: str, found: list[Match], group: str | None) -> list[Match]:
+    def _with_view(self, line: str, found: list[Match], group: str | None,
+                   candidates: set[int] | None) -> list[Match]:
         """`found` and what the text the line carries shows (`readable.py`): its escapes
         read, colour codes and typographic quotes undone, each of its lines matched, spans
-        put back on the line's characters; the best match of each playbook."""
+        put back on the line's characters; the best match of each playbook. `candidates`:
+        the patterns the prefilter found in the raw line."""
+        # A JSON object with nothing else to undo splits into its strings, each of them
+        # text of the raw line: a pattern none of whose literals are in the line matches
+        # none of them (nor, looked for by its regex, one with a `^`: `without_line_starts`).
+        json_only = not escaped(line)
+        if json_only:
+            candidates = candidates & self._contextual if candidates else None
+            if not candidates:
+                return found
         carried = plain(line)
         if carried is None:
             return found
@@ -225,7 +249,10 @@ class Matcher:
         best = {match.playbook: match for match in found}
         seen: set[str] = set()  # playbooks the plain text shows
         at_byte = at_char = 0  # a line's byte offset to its character offset, in order
-        for start, _, matches in self._scan(data, group, views=False):
+        within = envelope(line)
+        views = (self._strings(text, candidates, group, within) if json_only and candidates
+                 else self._scan(data, group, views=False, within=within))
+        for start, _, matches in views:
             at_char += len(data[at_byte:start].decode("utf-8", "surrogatepass"))
             at_byte = start
             for one in matches:
@@ -239,6 +266,17 @@ class Matcher:
             if self._vetoed_beneath(line, text, playbook, group):
                 del best[playbook]
         return sorted(best.values(), key=_rank)
+
+    def _strings(self, text: str, candidates: set[int], group: str | None,
+                 within: str | None) -> Iterator[tuple[int, str, list[Match]]]:
+        """`_scan` of a JSON object's strings (`text`, one a line) for the raw line's
+        candidate patterns, each at its byte offset in `text`'s UTF-8."""
+        start = 0
+        for piece in text.split("\n"):
+            data = piece.encode("utf-8", "surrogatepass")
+            if piece and (matches := self._confirm(piece, candidates, group, None, within)):
+                yield start, piece, matches
+            start += len(data) + 1
 
     def _vetoed_beneath(self, line: str, text: str, playbook: str, group: str | None) -> bool:
         """Whether every symptom of `playbook` that matches the raw line is one the plain
@@ -279,10 +317,12 @@ class Matcher:
         """Every pattern that matches `line` (or a line of the text it encodes), best first,
         with its symptom: the decision behind `match`, which keeps the first of each playbook."""
         found: dict[int, tuple[Match, TextSymptom]] = {}  # each symptom's best, in any piece
-        for piece, back in _pieces(line[:MAX_LINE]):
+        within = envelope(line[:MAX_LINE])
+        for n, (piece, back) in enumerate(_pieces(line[:MAX_LINE])):
             lower = piece.lower()
             for entry in self._symptoms(self.prefilter.line(piece)):
-                if (match := self._try(entry, piece, lower, group)) is not None:
+                # The raw line (piece 0) is read alone, as `match` reads it.
+                if (match := self._try(entry, piece, lower, group, within if n else None)) is not None:
                     match, seen = back(match), found.get(id(entry))
                     if seen is None or _rank(match) < _rank(seen[0]):
                         found[id(entry)] = (match, entry.symptom)
@@ -295,7 +335,9 @@ class Matcher:
         `unless` or `compare` vetoes the match, best first: what `explain` leaves out, for a
         user tuning those vetoes."""
         out: dict[int, Veto] = {}  # each symptom's first, in any piece
-        for piece, back in _pieces(line[:MAX_LINE]):
+        within = envelope(line[:MAX_LINE])
+        for n, (piece, back) in enumerate(_pieces(line[:MAX_LINE])):
+            context = within if n else None
             lower = piece.lower()
             for entry in self._symptoms(self.prefilter.line(piece)):
                 symptom = entry.symptom
@@ -304,18 +346,19 @@ class Matcher:
                 if not entry.admits(piece, lower) or not _in_groups(symptom, group):
                     continue
                 found = symptom.regex.search(piece)
-                if found is None or symptom.search(piece) is not None:
+                if found is None or symptom.search(piece, within=context) is not None:
                     continue
-                by = "unless" if symptom.unless is not None and symptom.unless.search(piece) else "compare"
+                by = "unless" if symptom.ruled_out(piece, within=context) else "compare"
                 out.setdefault(id(entry), Veto(back(_match_of(entry.playbook, symptom, found)), symptom, by))
         return sorted(out.values(), key=lambda veto: _rank(veto.match))
 
     def _confirm(self, line: str, candidates: set[int], group: str | None,
-                 data: bytes | None = None) -> list[Match]:
+                 data: bytes | None = None, within: str | None = None) -> list[Match]:
         """The best match of each playbook among the candidate patterns.
 
         `data`, the line's UTF-8 (encoded here when not given), serves every candidate:
-        one encoding per line, not one per pattern run.
+        one encoding per line, not one per pattern run. `within`: the JSON object `line` is
+        a string of (`TextSymptom.ruled_out`).
         """
         if data is None:
             data, valid = utf8(line)
@@ -341,8 +384,8 @@ class Matcher:
                 if group is not None and not _in_groups(symptom, group):
                     continue
                 if len(members) == 1 or symptom.compare is None:
-                    found = symptom.search(line, data)
-                elif symptom.unless is not None and symptom.unless.search(line, data) is not None:
+                    found = symptom.search(line, data, within)
+                elif symptom.ruled_out(line, data, within):
                     continue
                 else:
                     if found_all is None:
@@ -357,22 +400,17 @@ class Matcher:
         return sorted(best.values(), key=_rank)
 
     @staticmethod
-    def _try(entry: _Entry, line: str, lower: str, group: str | None) -> Match | None:
+    def _try(entry: _Entry, line: str, lower: str, group: str | None, within: str | None) -> Match | None:
         if not entry.admits(line, lower) or not _in_groups(entry.symptom, group):
             return None
-        found = entry.symptom.search(line)
+        found = entry.symptom.search(line, within=within)
         return None if found is None else _match_of(entry.playbook, entry.symptom, found)
-
-
-# `$` and `\A \z \Z \G` (in a class too: rare, and refusing is safe): where they match
-# depends on a line's `\r` and on the text around it.
-_TEXT_ANCHOR = re.compile(r"(?<!\\)(?:\\\\)*(?:\$|\\[AzZG])")
 
 
 def _regex_ready(pattern: str) -> bool:
     """Whether Hyperscan reading a line's bytes finds every match RE2 finds in its text,
     for ASCII lines: an ASCII pattern with no anchor at the end of the text."""
-    return pattern.isascii() and _TEXT_ANCHOR.search(pattern) is None
+    return pattern.isascii() and not at_text_end(pattern)
 
 
 def _pieces(line: str) -> list[tuple[str, Callable[[Match], Match]]]:
