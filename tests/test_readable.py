@@ -13,7 +13,7 @@ from tests.corpus import ordinary_lines, symptom_samples
 from tests.playbook_yaml import playbook_yaml
 from warroom.playbook.catalog import load_catalog
 from warroom.playbook.matcher import Matcher
-from warroom.playbook.readable import MAX_EDGES, readable
+from warroom.playbook.readable import MAX_EDGES, envelope, readable
 
 
 @pytest.fixture(scope="module", params=["python", "hyperscan"])
@@ -253,3 +253,19 @@ def test_a_common_anchored_pattern_looked_for_by_its_regex_still_finds_a_json_st
     data = "\n".join(lines).encode()
     found = [(data[:start].count(b"\n"), [m.playbook for m in ms]) for start, _, ms in matcher.scan(data)]
     assert found == [(2500, ["widget"])]
+
+
+def test_an_envelope_looks_for_each_veto_once() -> None:
+    # A hostile object of a thousand matching strings must not search its 256 KiB a thousand times.
+    class Counting:
+        searches = 0
+
+        def search(self, text: str):  # type: ignore[no-untyped-def]
+            Counting.searches += 1
+            return None if "warning" not in text else text
+
+    found = envelope('{"severity":"warning","summary":"x"}')
+    assert found is not None and envelope("no object here") is None
+    veto = Counting()
+    assert all(found.holds(veto) for _ in range(1000))  # type: ignore[arg-type]
+    assert Counting.searches == 1

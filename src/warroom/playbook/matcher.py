@@ -31,7 +31,7 @@ from warroom.playbook.hsprefilter import HyperscanPrefilter
 from warroom.playbook.linear import Found, utf8
 from warroom.playbook.literals import conjuncts
 from warroom.playbook.model import Playbook, TextSymptom
-from warroom.playbook.readable import MARKS, envelope, escaped, plain
+from warroom.playbook.readable import MARKS, Envelope, envelope, escaped, plain
 
 MAX_LINE = 1 << 20  # longer lines are matched on their first MiB
 
@@ -196,7 +196,7 @@ class Matcher:
         return self._scan(data, None)
 
     def _scan(self, data: bytes, group: str | None, views: bool = True,
-              within: str | None = None) -> Iterator[tuple[int, str, list[Match]]]:
+              within: Envelope | None = None) -> Iterator[tuple[int, str, list[Match]]]:
         """`scan`, or without `views` the scan of the plain text a line carries (`within`:
         the JSON object it is the strings of, for `TextSymptom.ruled_out`)."""
         # A line's own text is no sample of the input to tune the anchors on.
@@ -268,7 +268,7 @@ class Matcher:
         return sorted(best.values(), key=_rank)
 
     def _strings(self, text: str, candidates: set[int], group: str | None,
-                 within: str | None) -> Iterator[tuple[int, str, list[Match]]]:
+                 within: Envelope | None) -> Iterator[tuple[int, str, list[Match]]]:
         """`_scan` of a JSON object's strings (`text`, one a line) for the raw line's
         candidate patterns, each at its byte offset in `text`'s UTF-8."""
         start = 0
@@ -353,7 +353,7 @@ class Matcher:
         return sorted(out.values(), key=lambda veto: _rank(veto.match))
 
     def _confirm(self, line: str, candidates: set[int], group: str | None,
-                 data: bytes | None = None, within: str | None = None) -> list[Match]:
+                 data: bytes | None = None, within: Envelope | None = None) -> list[Match]:
         """The best match of each playbook among the candidate patterns.
 
         `data`, the line's UTF-8 (encoded here when not given), serves every candidate:
@@ -400,7 +400,7 @@ class Matcher:
         return sorted(best.values(), key=_rank)
 
     @staticmethod
-    def _try(entry: _Entry, line: str, lower: str, group: str | None, within: str | None) -> Match | None:
+    def _try(entry: _Entry, line: str, lower: str, group: str | None, within: Envelope | None) -> Match | None:
         if not entry.admits(line, lower) or not _in_groups(entry.symptom, group):
             return None
         found = entry.symptom.search(line, within=within)

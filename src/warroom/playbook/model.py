@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from warroom.playbook.linear import Found, Regex
+from warroom.playbook.readable import Envelope
 
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
@@ -136,7 +137,7 @@ class TextSymptom:
     def groups(self) -> tuple[str, ...]:
         return tuple(self.regex.groupindex)
 
-    def search(self, line: str, data: bytes | None = None, within: str | None = None) -> Found | None:
+    def search(self, line: str, data: bytes | None = None, within: Envelope | None = None) -> Found | None:
         """The first match in `line` that no veto rules out (`data`: as for `Regex.search`;
         `within`: the JSON object `line` is a string of, see `ruled_out`)."""
         if self.ruled_out(line, data, within):
@@ -145,13 +146,13 @@ class TextSymptom:
             return self.regex.search(line, data)
         return self.held(self.regex.finditer(line, data))
 
-    def ruled_out(self, line: str, data: bytes | None = None, within: str | None = None) -> bool:
+    def ruled_out(self, line: str, data: bytes | None = None, within: Envelope | None = None) -> bool:
         """Whether `unless` finds its text in `line`, or in the JSON object `within` when
         `line` is one of its strings (the envelope's `"severity":"warning"` is context the
         message alone has lost)."""
         unless = self.unless
         return unless is not None and (unless.search(line, data) is not None
-                                       or (within is not None and unless.search(within) is not None))
+                                       or (within is not None and within.holds(unless)))
 
     def held(self, found: Iterable[Found]) -> Found | None:
         """The first of the regex's matches that the compare holds for."""

@@ -19,6 +19,10 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from warroom.playbook.linear import Regex
 
 # A JSON escape (not `\b` and `\f`: no log means a backspace, and a Windows path such as
 # `C:\build` holds them), a colour or cursor code (ESC [ ... letter, also written as the
@@ -131,14 +135,30 @@ def _layers(line: str) -> Iterator[re.Match[str]]:
         yield found
 
 
-def envelope(line: str) -> str | None:
-    """For a line that holds a JSON object, its text with the escapes read but the object
-    whole: what its strings, each read as a line, are found in (an `unless` reads it, so that
-    `"severity":"warning"` still vetoes the summary beside it). None for any other line."""
+class Envelope:
+    """A JSON object line's text with its escapes read but the object whole: what its
+    strings, each read as a line, are found in. An `unless` reads it, so that
+    `"severity":"warning"` still vetoes the summary beside it; each veto is looked for in
+    it once, however many of its strings a pattern matches."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._held: dict[int, bool] = {}
+
+    def holds(self, regex: Regex) -> bool:
+        """Whether `regex` finds its text in the object."""
+        held = self._held.get(id(regex))
+        if held is None:
+            held = self._held[id(regex)] = regex.search(self.text) is not None
+        return held
+
+
+def envelope(line: str) -> Envelope | None:
+    """The `Envelope` of a line that holds a JSON object; None for any other line."""
     if not json_object(line):
         return None
     view = readable(line, objects=False)
-    return line if view is None else view.text
+    return Envelope(line if view is None else view.text)
 
 
 def plain(line: str) -> tuple[str, Callable[[int, int], tuple[int, int]]] | None:
