@@ -6,6 +6,7 @@ what `TextSymptom.search` says.
 
 from __future__ import annotations
 
+import functools
 import random
 from pathlib import Path
 
@@ -58,6 +59,15 @@ def scanned(matcher: Matcher, lines: list[str], newline: str = "\n") -> list[lis
     return out
 
 
+@functools.cache
+def contextual(matcher: Matcher) -> frozenset[str]:
+    """The patterns a JSON object's string can decide otherwise than its raw line: an
+    anchored one, or one a veto shares."""
+    vetoed = {e.symptom.pattern for e in matcher.entries if e.symptom.unless or e.symptom.compare}
+    return frozenset(e.symptom.pattern for e in matcher.entries
+                     if anchored(e.symptom.pattern) or e.symptom.pattern in vetoed)
+
+
 def reference(matcher: Matcher, line: str) -> list[Match]:
     """What the matcher must say, from `TextSymptom.search` on every symptom (no prefilter),
     in the line and in each line of the text its escapes encode (spans put back)."""
@@ -67,7 +77,6 @@ def reference(matcher: Matcher, line: str) -> list[Match]:
     # With nothing else to undo, its strings are read for the patterns they can decide
     # otherwise than the raw line: an anchored one, or one under a veto.
     strings_only = view is not None and not escaped(line)
-    vetoed = {e.symptom.pattern for e in matcher.entries if e.symptom.unless or e.symptom.compare}
     pieces = [(line, lambda a, b: (a, b))]
     if view is not None or "\n" in line:
         base = 0
@@ -79,8 +88,7 @@ def reference(matcher: Matcher, line: str) -> list[Match]:
     best: dict[str, Match] = {}
     for n, (piece, back) in enumerate(pieces):
         for entry in matcher.entries:
-            pattern = entry.symptom.pattern
-            if n and strings_only and not (anchored(pattern) or pattern in vetoed):
+            if n and strings_only and entry.symptom.pattern not in contextual(matcher):
                 continue
             found = entry.symptom.search(piece, within=within if n else None)
             if found is None:
