@@ -273,8 +273,8 @@ class Matcher:
         candidate patterns, each at its byte offset in `text`'s UTF-8."""
         start = 0
         for piece in text.split("\n"):
-            data = piece.encode("utf-8", "surrogatepass")
-            if piece and (matches := self._confirm(piece, candidates, group, None, within)):
+            data, valid = utf8(piece)  # one encoding serves the offset and every candidate
+            if piece and (matches := self._confirm(piece, candidates, group, data if valid else None, within)):
                 yield start, piece, matches
             start += len(data) + 1
 

@@ -136,14 +136,23 @@ def _layers(line: str) -> Iterator[re.Match[str]]:
 
 
 class Envelope:
-    """A JSON object line's text with its escapes read but the object whole: what its
+    """A JSON object line read with its escapes undone but the object whole: what its
     strings, each read as a line, are found in. An `unless` reads it, so that
-    `"severity":"warning"` still vetoes the summary beside it; each veto is looked for in
-    it once, however many of its strings a pattern matches."""
+    `"severity":"warning"` still vetoes the summary beside it. The text is made only when a
+    veto first asks (most lines' strings match nothing), and each veto is looked for in it
+    once, however many of its strings a pattern matches."""
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+    def __init__(self, line: str) -> None:
+        self._line = line
+        self._text: str | None = None
         self._held: dict[int, bool] = {}
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            view = readable(self._line, objects=False)
+            self._text = self._line if view is None else view.text
+        return self._text
 
     def holds(self, regex: Regex) -> bool:
         """Whether `regex` finds its text in the object."""
@@ -155,10 +164,7 @@ class Envelope:
 
 def envelope(line: str) -> Envelope | None:
     """The `Envelope` of a line that holds a JSON object; None for any other line."""
-    if not json_object(line):
-        return None
-    view = readable(line, objects=False)
-    return Envelope(line if view is None else view.text)
+    return Envelope(line) if json_object(line) else None
 
 
 def plain(line: str) -> tuple[str, Callable[[int, int], tuple[int, int]]] | None:
