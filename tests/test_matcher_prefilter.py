@@ -124,6 +124,17 @@ def test_prefiltering_by_regex_drops_no_hostile_line(catalog, python: Matcher, b
     assert by_regex.match_many(lines) == expected
 
 
+def test_python_prefilter_admits_what_every_pattern_admits(catalog, python: Matcher) -> None:
+    # The pairs of characters only choose which literals to look for: the candidates are
+    # those whose every required set has a literal in the line, as testing each would say.
+    hostile = [h.line for h in hostile_lines(catalog, small=True)]
+    lines = corpus_lines()[::3] + hostile[::30] + ["", "x", "Ab"]
+    leads = python._leads
+    for line in lines:
+        lower = line.lower()
+        assert python.prefilter.line(line) == {i for i, e in enumerate(leads) if e.admits(line, lower)}, line
+
+
 def user_matcher(tmp_path: Path, *patterns: str) -> tuple[Matcher, Matcher]:
     """(python, hyperscan looking for every pattern by its regex) for one user playbook."""
     symptoms = "".join(f"- pattern: '{p}'\n" for p in patterns)

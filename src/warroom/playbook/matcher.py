@@ -31,6 +31,7 @@ from warroom.playbook.hsprefilter import HyperscanPrefilter
 from warroom.playbook.linear import Found, utf8
 from warroom.playbook.literals import conjuncts
 from warroom.playbook.model import Playbook, TextSymptom
+from warroom.playbook.pyprefilter import PythonPrefilter
 from warroom.playbook.readable import MARKS, Envelope, envelope, escaped, plain
 
 MAX_LINE = 1 << 20  # longer lines are matched on their first MiB
@@ -91,32 +92,6 @@ class _Prefilter(Protocol):
     def many(self, texts: list[str]) -> list[set[int]]: ...
 
 
-class PythonPrefilter:
-    """Substring tests in pure Python: always available, the reference for correctness."""
-
-    name = "python"
-
-    def __init__(self, entries: list[_Entry]) -> None:
-        self._entries = list(enumerate(entries))
-
-    def line(self, text: str) -> set[int]:
-        lower = text.lower()
-        return {i for i, e in self._entries if e.admits(text, lower)}
-
-    def block(self, data: bytes, tune: bool = True) -> dict[int, set[int]]:
-        out: dict[int, set[int]] = {}
-        start = 0
-        for raw in data.split(b"\n"):
-            hits = self.line(raw.decode("utf-8", "replace"))
-            if hits:
-                out[start] = hits
-            start += len(raw) + 1
-        return out
-
-    def many(self, texts: list[str]) -> list[set[int]]:
-        return [self.line(text) for text in texts]
-
-
 class Matcher:
     """All text symptoms of a catalog, compiled once."""
 
@@ -147,11 +122,14 @@ class Matcher:
         # Patterns a JSON object's strings, each read as a line, may decide otherwise than
         # the raw line (`_strings`): an anchored one, and one under a veto a string may
         # hold alone. Any other matches a string only where it matches the raw line.
-        self._contextual = frozenset(
+        # A string is text of the raw line, bounded there by punctuation, so an unanchored
+        # pattern matches a string only where its regex matches the raw line too.
+        self._anchored = frozenset(
+            pattern for pattern, lead in enumerate(self._leads) if anchored(lead.symptom.pattern))
+        self._contextual = self._anchored | frozenset(
             pattern for pattern, members in enumerate(self._members)
-            if anchored(self._leads[pattern].symptom.pattern) or any(
-                self.entries[i].symptom.unless is not None or self.entries[i].symptom.compare is not None
-                for i in members))
+            if any(self.entries[i].symptom.unless is not None or self.entries[i].symptom.compare is not None
+                   for i in members))
         # What Hyperscan looks for instead of such a pattern, by regex from the start:
         # lines where a compare can hold (`compare_narrow.py`).
         self._narrowed: dict[int, str] = {}
@@ -238,7 +216,9 @@ class Matcher:
         # none of them (nor, looked for by its regex, one with a `^`: `without_line_starts`).
         json_only = not escaped(line)
         if json_only:
-            candidates = candidates & self._contextual if candidates else None
+            candidates = {pattern for pattern in candidates & self._contextual
+                          if pattern in self._anchored or self._leads[pattern].symptom.regex.search(line)
+                          } if candidates else None
             if not candidates:
                 return found
         carried = plain(line)
