@@ -46,3 +46,21 @@ def test_a_function_fills_its_execution_role() -> None:
     xray = load_catalog([]).get("xray-tracing-missing")
     fn = Resource("function", "orders-fn", attributes={"Role": "arn:aws:iam::123456789012:role/svc/orders-role"})
     assert resource_captures(xray, fn) == {"function": "orders-fn", "role": "orders-role"}
+
+
+def test_a_topic_and_a_key_fill_their_arn() -> None:
+    # SNS takes only a topic's ARN, and KMS's GetKeyPolicy no alias: the name the console
+    # shows for them would fail every diagnose and fix step.
+    from warroom.incident.attribution import resource_captures
+    from warroom.incident.records import Resource
+
+    catalog = load_catalog([])
+    arn = "arn:aws:sns:us-east-1:123456789012:app-alerts"
+    topic = Resource("topic", "app-alerts", arn)
+    assert resource_captures(catalog.get("sns-email-not-confirmed"), topic) == {"topic": arn}
+    key_arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    key = Resource("key", "app-key", key_arn)
+    assert resource_captures(catalog.get("kms-key-unavailable"), key)["key"] == key_arn
+    # Discovery that did not learn the ARN leaves the value to be asked for.
+    assert resource_captures(catalog.get("sns-email-not-confirmed"), Resource("topic", "app-alerts")) == {}
+    assert params_for(catalog.get("lambda-timeout"), {}, "orders-fn", "function") == {"function": "orders-fn"}

@@ -74,11 +74,19 @@ def resource_captures(playbook: Playbook, resource: Resource, message: str = "")
     return captures
 
 
+# Kinds their APIs know by ARN rather than by the name the console shows: SNS takes only a
+# topic's ARN, and KMS's GetKeyPolicy no alias (an alias is how a key is named).
+BY_ARN = frozenset({"topic", "key"})
+
+
 def resource_value(resource: Resource, param: Param) -> str:
-    """What `resource` gives a parameter of its kind: its name, or an API's id for an
-    `api_id` parameter ('' when discovery did not learn the id)."""
+    """What `resource` gives a parameter of its kind: its name, its ARN for a kind its APIs
+    know by ARN, or an API's id for an `api_id` parameter ('' when discovery did not learn
+    the id or the ARN)."""
     if param.type == "api_id":
         return str(resource.attributes.get("ApiId") or "")
+    if resource.kind in BY_ARN:
+        return resource.arn
     return resource.name
 
 

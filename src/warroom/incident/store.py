@@ -157,6 +157,10 @@ class IncidentStore:
                 ring.append(record)  # counted and matched when it first came
         self.reordered += 1
 
+    def resource(self, name: str, kind: str) -> Resource | None:
+        """The discovered resource of that name and kind, if any."""
+        return next((r for r in self.resources if r.name == name and r.kind == kind), None)
+
     def set_resources(self, resources: Iterable[Resource]) -> None:
         self.resources = list(resources)
         # A function's log group belongs to the function, not to a bare log-group entry.

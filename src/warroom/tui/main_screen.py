@@ -14,7 +14,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Input, Sparkline
 
-from warroom.incident.attribution import record_captures
+from warroom.incident.attribution import record_captures, resource_captures
 from warroom.incident.store import IncidentStore
 from warroom.runner.diagnose import params_for, run_diagnose
 from warroom.runner.events import StepResult
@@ -194,6 +194,9 @@ class MainScreen(Screen[None]):
         if playbook is None:
             self.notify(f"no playbook '{plain(pid)}' is loaded", severity="warning")
             return
+        owner = self.store.resource(resource, kind)
+        if owner is not None:  # what a resource fills beyond its name (a topic's ARN)
+            captures = {**resource_captures(playbook, owner), **captures}
         values = params_for(playbook, captures, resource, kind)
         key = (pid, resource)
         cached = self._diagnosed.get(key)
