@@ -109,7 +109,9 @@ async def test_an_endpoint_without_percentiles_loses_only_those(moto: MotoServer
     seed.put_metric(moto.endpoint, "AWS/Lambda", "Duration", "FunctionName", "fn-slow", [9000])
     seed.put_metric(moto.endpoint, "AWS/ApiGateway", "Latency", "ApiId", api, [9000])
     catalog = seed.catalog_of(LATENCY, P95)
-    # moto answers a percentile with HTTP 500; one attempt keeps the test quick.
+    # An endpoint that answers a percentile with HTTP 500, as moto itself does (the offline
+    # account computes them); one attempt keeps the test quick.
+    moto.faults(error=1.0, targets=["GetMetricData"], bodies=["p95"])
     async with AwsSession(options(moto, max_attempts=1)) as session:
         inventory = await discover(session, (), ["lambda", "apigatewayv2"])
         fetcher = MetricFetcher(session)

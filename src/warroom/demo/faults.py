@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from warroom.demo.operations import access_key, operation_of
+from warroom.demo.operations import access_key, body, operation_of
 
 CONTROL_PATH = "/_warroom/faults"
 
@@ -34,6 +34,9 @@ class FaultConfig:
     drop: float = 0.0
     delay: float = 0.0  # seconds, added to every matching call
     targets: list[str] = field(default_factory=list)  # substrings of X-Amz-Target or path
+    # Substrings of the request body, one of which a matching call must also hold: an
+    # endpoint that fails only some requests of an operation (a percentile statistic).
+    bodies: list[str] = field(default_factory=list)
     seed: int | None = None
     # IAM actions this identity may not call (`logs:FilterLogEvents`, or a bare operation):
     # answered AccessDenied, as a policy without them would be.
@@ -72,6 +75,8 @@ class FaultInjector:
                               f"User is not authorized to perform: {service}:{operation}")
         if config.targets and not any(t in target or t in environ.get("PATH_INFO", "")
                                       for t in config.targets):
+            return self.app(environ, start_response)
+        if config.bodies and not any(b.encode() in body(environ) for b in config.bodies):
             return self.app(environ, start_response)
         if not (config.throttle or config.error or config.drop or config.delay):
             return self.app(environ, start_response)

@@ -154,6 +154,8 @@ def main(argv: list[str] | None = None) -> None:
     from warroom.demo.livetail import LiveTail
     from warroom.demo.logmetrics import LogMetrics
     from warroom.demo.quotas import AccountQuotas, QuotaConfig
+    from warroom.demo.iam_simulator import follow_faults
+    from warroom.demo.readapis import ReadApis
 
     # Faults sit outside the emulation so that emulated calls can be throttled too; the
     # trail records what the emulation and moto served, not what a fault refused.
@@ -161,7 +163,8 @@ def main(argv: list[str] | None = None) -> None:
     quotas = QuotaConfig(enabled=not args.no_quotas, latency_ms=args.latency)
     dispatcher = DomainDispatcherApplication(create_backend_app)
     app = FaultInjector(AccountQuotas(CloudTrailRecorder(LiveTail(Insights(LogMetrics(WorldControl(
-        dispatcher))))), quotas))
+        ReadApis(dispatcher)))))), quotas))
+    follow_faults(lambda: app.config.deny)  # the policy simulator denies what the faults deny
     server = make_server("127.0.0.1", args.port, app, threaded=True,
                          request_handler=MotoRequestHandler)
     threading.Thread(target=_watch_parent, daemon=True).start()

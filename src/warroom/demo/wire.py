@@ -45,3 +45,10 @@ def json_error(start_response: StartResponse, code: str, message: str) -> Iterab
     """An error as a JSON-protocol AWS service answers it: HTTP 400, `__type` and message."""
     return json_answer(start_response, "400 Bad Request", {"__type": code, "message": message},
                        "application/x-amz-json-1.1")
+
+
+def service_error(code: str, message: str) -> Exception:
+    """An AWS error moto's response classes answer in the service's own protocol."""
+    from moto.core.exceptions import ServiceException
+
+    return ServiceException(code, message)
