@@ -333,3 +333,15 @@ def test_simulator_agrees_with_the_servers_injected_denials(moto: MotoServer) ->
                        ("logs:GetLogEvents", "*"): "allowed"}
     with pytest.raises(botocore.exceptions.ClientError):  # and the probe agrees
         _client(moto, "logs").filter_log_events(logGroupName="/aws/lambda/any")
+
+
+def test_versions_of_a_missing_secret_are_not_found_as_aws_says(moto: MotoServer) -> None:
+    # moto's own answer is a 500, which clients retry: `warroom doctor` waited 19 s on it.
+    sm = boto3.client("secretsmanager", endpoint_url=moto.endpoint, region_name="us-east-1",
+                      config=botocore.config.Config(retries={"max_attempts": 1}))
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        sm.list_secret_version_ids(SecretId="no-such-secret")
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    sm.create_secret(Name="a-secret", SecretString="v")
+    assert [v["VersionStages"] for v in sm.list_secret_version_ids(SecretId="a-secret")["Versions"]] == [
+        ["AWSCURRENT"]]

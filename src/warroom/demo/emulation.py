@@ -378,8 +378,6 @@ def install_patches() -> None:
 
     SecretsManagerBackend.update_secret_version_stage = _stage_moved(  # type: ignore[method-assign]
         SecretsManagerBackend.update_secret_version_stage)
-    SecretsManagerBackend.list_secret_version_ids = _versions_of_a_secret(  # type: ignore[method-assign]
-        SecretsManagerBackend.list_secret_version_ids)
     _patched = True
 
 
@@ -393,19 +391,6 @@ def _stage_moved(original: Callable[..., Any]) -> Callable[..., Any]:
         return answer
 
     return update_secret_version_stage
-
-
-def _versions_of_a_secret(original: Callable[..., str]) -> Callable[..., str]:
-    """moto answers ListSecretVersionIds for a missing secret with a 500 (a KeyError), which
-    clients retry for seconds; AWS says ResourceNotFoundException."""
-    def list_secret_version_ids(self: Any, secret_id: str) -> str:
-        from moto.secretsmanager.exceptions import SecretNotFoundException
-
-        if not self._is_valid_identifier(secret_id):
-            raise SecretNotFoundException()
-        return original(self, secret_id)
-
-    return list_secret_version_ids
 
 
 def reset() -> dict[str, Any]:

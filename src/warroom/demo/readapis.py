@@ -5,6 +5,7 @@
 - CodeBuild ImportSourceCredentials, ListSourceCredentials, DeleteSourceCredentials.
 - Lambda GetAccountSettings (a REST path moto has no route for: answered by `ReadApis`).
 - SNS ListSubscriptionsByTopic with a malformed topic ARN: InvalidParameter, not a 500.
+- Secrets Manager ListSecretVersionIds for a missing secret: ResourceNotFoundException, not a 500.
 - IAM SimulatePrincipalPolicy (`iam_simulator.py`), agreeing with the server's injected
   `deny` faults.
 """
@@ -55,6 +56,7 @@ def install_patches() -> None:
     if _patched:
         return
     from moto.codebuild.responses import CodeBuildResponse
+    from moto.secretsmanager.models import SecretsManagerBackend
     from moto.sns.models import SNSBackend
 
     alarm_history.install()
@@ -64,6 +66,8 @@ def install_patches() -> None:
     CodeBuildResponse.list_source_credentials = _list_source_credentials  # type: ignore[attr-defined]
     CodeBuildResponse.delete_source_credentials = _delete_source_credentials  # type: ignore[attr-defined]
     SNSBackend.list_subscriptions_by_topic = _valid_topic_arn(SNSBackend.list_subscriptions_by_topic)  # type: ignore[method-assign]
+    SecretsManagerBackend.list_secret_version_ids = _versions_of_a_secret(  # type: ignore[method-assign]
+        SecretsManagerBackend.list_secret_version_ids)
     _patched = True
 
 
@@ -163,3 +167,16 @@ def _valid_topic_arn(original: Callable[..., Any]) -> Callable[..., Any]:
         return original(self, topic_arn, *args, **kwargs)
 
     return list_subscriptions_by_topic
+
+
+def _versions_of_a_secret(original: Callable[..., str]) -> Callable[..., str]:
+    """moto answers ListSecretVersionIds for a missing secret with a 500 (a KeyError), which
+    clients retry for seconds; AWS says ResourceNotFoundException."""
+    def list_secret_version_ids(self: Any, secret_id: str) -> str:
+        from moto.secretsmanager.exceptions import SecretNotFoundException
+
+        if not self._is_valid_identifier(secret_id):
+            raise SecretNotFoundException()
+        return original(self, secret_id)
+
+    return list_secret_version_ids
