@@ -215,14 +215,17 @@ class Matcher:
         # none of them (nor, looked for by its regex, one with a `^`: `without_line_starts`).
         json_only = not escaped(line)
         if json_only:
-            candidates = {pattern for pattern in candidates & self._contextual
-                          if pattern in self._anchored or self._leads[pattern].symptom.regex.search(line)
-                          } if candidates else None
+            candidates = candidates & self._contextual if candidates else None
             if not candidates:
                 return found
         carried = plain(line)
         if carried is None:
             return found
+        if json_only:
+            candidates = {pattern for pattern in candidates
+                          if pattern in self._anchored or self._leads[pattern].symptom.regex.search(line)}
+            if not candidates:
+                return found
         text, back = carried
         data = text.encode("utf-8", "surrogatepass")
         best = {match.playbook: match for match in found}
