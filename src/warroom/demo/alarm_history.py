@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from warroom.demo.wire import service_error
+from warroom.demo.wire import backend_state, service_error
 
 _lock = threading.Lock()
 _sequence = itertools.count()  # orders history items recorded within the same microsecond
@@ -65,10 +65,7 @@ class HistoryItem:
 def _history(backend: Any) -> list[HistoryItem]:
     """The region's alarm history: kept on the backend, so a reset forgets it, but not on the
     alarm, since AWS keeps a deleted alarm's history."""
-    found = backend.__dict__.get("warroom_alarm_history")
-    if found is None:
-        found = backend.__dict__.setdefault("warroom_alarm_history", [])
-    return found  # type: ignore[no-any-return]
+    return backend_state(backend, "warroom_alarm_history", list)
 
 
 def _alarm_type(alarm: Any) -> str:

@@ -47,6 +47,14 @@ class FaultConfig:
     spared: list[str] = field(default_factory=list)
 
 
+def refuses(deny: Iterable[str], action: str) -> bool:
+    """Whether a `deny` list (`service:Operation` or a bare operation) names this IAM action;
+    IAM reads action names without regard to case."""
+    action = action.lower()
+    operation = action.partition(":")[2]
+    return any(entry.lower() in (action, operation) for entry in deny)
+
+
 class FaultInjector:
     def __init__(self, app: App) -> None:
         self.app = app
@@ -69,7 +77,7 @@ class FaultInjector:
                           "The security token included in the request is expired")
         if config.deny:
             service, operation = operation_of(environ)
-            if operation and (operation in config.deny or f"{service}:{operation}" in config.deny):
+            if operation and refuses(config.deny, f"{service}:{operation}"):
                 self.counts["denied"] += 1
                 return _error(environ, start_response, 400, "AccessDeniedException",
                               f"User is not authorized to perform: {service}:{operation}")

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from warroom.demo.faults import refuses
 from warroom.demo.wire import service_error
 
 _PRINCIPAL_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):(user|role|group)(/(?:[\x21-\x7e]*/)?)([\w+=,.@-]+)")
@@ -119,12 +120,6 @@ def principal_policies(backend: Any, arn: str) -> list[SourcePolicy]:
         list(_managed(group.managed_policies))
 
 
-def _denied_by_faults(action: str) -> bool:
-    """The server's injected `deny` list refuses these calls to every caller: an explicit deny."""
-    operation = action.partition(":")[2].lower()
-    return any(entry.lower() in (action.lower(), operation) for entry in _denied())
-
-
 def evaluate(policies: list[SourcePolicy], action: str, resource: str) -> dict[str, Any]:
     """One EvaluationResult: explicitDeny beats allowed beats implicitDeny.
 
@@ -133,7 +128,7 @@ def evaluate(policies: list[SourcePolicy], action: str, resource: str) -> dict[s
     result: dict[str, Any] = {"EvalActionName": action, "EvalResourceName": resource,
                               "EvalDecision": "implicitDeny", "MatchedStatements": [],
                               "MissingContextValues": []}
-    if _denied_by_faults(action):
+    if refuses(_denied(), action):  # the injected denials refuse every caller: an explicit deny
         result["EvalDecision"] = "explicitDeny"
         return result
     allows: list[dict[str, Any]] = []

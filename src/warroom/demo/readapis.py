@@ -20,7 +20,7 @@ from typing import Any
 
 from warroom.demo import alarm_history, iam_simulator, metric_percentiles
 from warroom.demo.operations import signing_region
-from warroom.demo.wire import ACCOUNT, App, Environ, StartResponse, json_answer, service_error
+from warroom.demo.wire import ACCOUNT, App, Environ, StartResponse, backend_state, json_answer, service_error
 
 ACCOUNT_SETTINGS_PATH = "/2016-08-19/account-settings"
 
@@ -79,10 +79,7 @@ _AUTH_TYPES = ("OAUTH", "BASIC_AUTH", "PERSONAL_ACCESS_TOKEN", "CODECONNECTIONS"
 
 def _source_credentials(backend: Any) -> dict[str, dict[str, str]]:
     """arn -> stored credential (with its token, which no answer ever includes)."""
-    found = backend.__dict__.get("warroom_source_credentials")
-    if found is None:
-        found = backend.__dict__.setdefault("warroom_source_credentials", {})
-    return found  # type: ignore[no-any-return]
+    return backend_state(backend, "warroom_source_credentials", dict)
 
 
 def _import_source_credentials(self: Any) -> Any:

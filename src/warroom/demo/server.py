@@ -150,11 +150,11 @@ def main(argv: list[str] | None = None) -> None:
     from warroom.demo.cloudtrail import CloudTrailRecorder
     from warroom.demo.emulation import WorldControl
     from warroom.demo.faults import FaultInjector
+    from warroom.demo.iam_simulator import follow_faults
     from warroom.demo.insights import Insights
     from warroom.demo.livetail import LiveTail
     from warroom.demo.logmetrics import LogMetrics
     from warroom.demo.quotas import AccountQuotas, QuotaConfig
-    from warroom.demo.iam_simulator import follow_faults
     from warroom.demo.readapis import ReadApis
 
     # Faults sit outside the emulation so that emulated calls can be throttled too; the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from warroom.demo.operations import body, signing_region
 
@@ -52,3 +52,15 @@ def service_error(code: str, message: str) -> Exception:
     from moto.core.exceptions import ServiceException
 
     return ServiceException(code, message)
+
+
+T = TypeVar("T")
+
+
+def backend_state(backend: Any, name: str, empty: Callable[[], T]) -> T:
+    """State the offline account keeps beside a moto backend's own, on the backend, so that
+    moto's reset forgets it with everything else."""
+    state = backend.__dict__.get(name)
+    if state is None:
+        state = backend.__dict__.setdefault(name, empty())
+    return state  # type: ignore[no-any-return]

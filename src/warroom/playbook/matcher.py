@@ -120,9 +120,8 @@ class Matcher:
             if all(self.entries[i].symptom.compare is not None for i in members))
         # Patterns a JSON object's strings, each read as a line, may decide otherwise than
         # the raw line (`_strings`): an anchored one, and one under a veto a string may
-        # hold alone. Any other matches a string only where it matches the raw line.
-        # A string is text of the raw line, bounded there by punctuation, so an unanchored
-        # pattern matches a string only where its regex matches the raw line too.
+        # hold alone. A string is text of the raw line, bounded there by punctuation, so an
+        # unanchored pattern matches a string only where its regex matches the raw line.
         self._anchored = frozenset(
             pattern for pattern, lead in enumerate(self._leads) if anchored(lead.symptom.pattern))
         self._contextual = self._anchored | frozenset(
