@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -124,6 +123,8 @@ def read_file(path: Path) -> dict[str, Any]:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: cannot read the config file: {exc}") from exc
+    import tomllib  # here: most runs have no config file, and its parser costs start-up
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -3,7 +3,6 @@ matcher's, and a bastion's other cores sit idle while an engineer waits on it.""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections.abc import Iterator
@@ -56,6 +55,8 @@ def scan_pieces(matcher: Matcher, path: str, ranges: list[tuple[int, int]]
     if isinstance(prefilter, HyperscanPrefilter):  # tuned once here rather than once in each worker
         with open(path, "rb") as f:
             prefilter.prepare(f.read(prefilter.SAMPLE))
+    import multiprocessing  # here: a scan of a few lines never forks, and it costs start-up
+
     jobs = [(path, start, end) for start, end in ranges]
     with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
         base = 0

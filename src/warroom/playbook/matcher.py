@@ -29,7 +29,7 @@ from warroom.playbook.compare_narrow import narrowed
 from warroom.playbook.hsprefilter import HyperscanPrefilter
 from warroom.playbook.linear import Found, utf8
 from warroom.playbook.literals import conjuncts
-from warroom.playbook.model import Playbook, TextSymptom
+from warroom.playbook.model import Playbook, TextSymptom, unpickled_fast
 from warroom.playbook.pyprefilter import PythonPrefilter
 from warroom.playbook.readable import MARKS, Envelope, envelope, escaped, plain
 
@@ -61,6 +61,7 @@ class Veto:
     by: str  # "unless" or "compare"
 
 
+@unpickled_fast
 @dataclass(frozen=True, slots=True)
 class _Entry:
     playbook: Playbook

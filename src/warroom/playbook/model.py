@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, TypeVar
 
 from warroom.playbook.linear import Found, Regex
 from warroom.playbook.readable import Envelope
+
+_T = TypeVar("_T")
 
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
@@ -60,6 +62,21 @@ DESTRUCTIVE_PREFIXES: tuple[str, ...] = (
 )
 
 
+def unpickled_fast(cls: type[_T]) -> type[_T]:
+    """A frozen slotted dataclass whose objects unpickle fast: the matcher cache holds
+    thousands of them, and dataclasses' own `__setstate__` looks up the fields for each."""
+    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type] - a dataclass
+    put = object.__setattr__  # the class is frozen
+
+    def __setstate__(self: _T, state: list[Any]) -> None:
+        for name, value in zip(names, state, strict=True):
+            put(self, name, value)
+
+    cls.__setstate__ = __setstate__  # type: ignore[attr-defined]
+    return cls
+
+
+@unpickled_fast
 @dataclass(frozen=True, slots=True)
 class Where:
     """Where a value came from: file, line (1-based) and dotted field path."""
@@ -72,12 +89,14 @@ class Where:
         return f"{self.file}:{self.line}: {self.field}"
 
 
+@unpickled_fast
 @dataclass(frozen=True, slots=True)
 class Source:
     file: str
     section: str
 
 
+@unpickled_fast
 @dataclass(frozen=True, slots=True)
 class Param:
     """A playbook parameter filled from captures, the selected resource or the user."""
@@ -90,6 +109,7 @@ class Param:
     pattern: str | None = None   # an RE2 pattern the whole value must match
 
 
+@unpickled_fast
 @dataclass(frozen=True, slots=True)
 class Compare:
     """A condition between two captures of a match, e.g. `used == memory`.
@@ -119,6 +139,7 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 COMPARE_OPS: tuple[str, ...] = tuple(_OPERATORS)
 
 
+@unpickled_fast
 @dataclass(frozen=True, slots=True)
 class TextSymptom:
     """A pattern in a log line; `unless` (anywhere in the line) and `compare` veto a match."""
@@ -163,6 +184,7 @@ class TextSymptom:
         return None
 
 
+@unpickled_fast
 @dataclass(frozen=True, slots=True)
 class MetricSymptom:
     namespace: str
@@ -177,6 +199,7 @@ class MetricSymptom:
     where: Where | None = None
 
 
+@unpickled_fast
 @dataclass(frozen=True, slots=True)
 class ProbeSymptom:
     probe: str
@@ -188,6 +211,7 @@ class ProbeSymptom:
 Symptom = TextSymptom | MetricSymptom | ProbeSymptom
 
 
+@unpickled_fast
 @dataclass(frozen=True, slots=True)
 class ContextRule:
     """A parameter taken from where a line came from (its log group, stream or message)."""
@@ -197,6 +221,7 @@ class ContextRule:
     regex: Regex
 
 
+@unpickled_fast
 @dataclass(frozen=True, slots=True)
 class Input:
     name: str
@@ -213,6 +238,7 @@ class Input:
         return self.type == "secret"
 
 
+@unpickled_fast
 @dataclass(frozen=True, slots=True)
 class Verify:
     call: str
@@ -221,6 +247,7 @@ class Verify:
     timeout: float = 60.0
 
 
+@unpickled_fast
 @dataclass(frozen=True, slots=True)
 class Step:
     """One step: exactly one of an AWS call, a shell command or a manual instruction."""
@@ -260,6 +287,7 @@ class Step:
         return not is_read_only_operation(self.operation or "")
 
 
+@unpickled_fast
 @dataclass(frozen=True, slots=True)
 class Playbook:
     id: str
