@@ -53,7 +53,7 @@ def parse_params(items: list[str], known: set[str]) -> dict[str, str]:
 
 def known_names(playbook) -> set[str]:  # type: ignore[no-untyped-def]
     """Every name a step can use: params, inputs, captures, symptom groups, context."""
-    from warroom.runner.engine import CWD_INPUT
+    from warroom.runner.inputs import CWD_INPUT
 
     names = {p.name for p in playbook.params} | {c.name for c in playbook.context}
     for symptom in playbook.text_symptoms:

@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from warroom.playbook.model import Input
 from warroom.runner import Aborted, Edit, Progress, StepError, StepPlan
-from warroom.runner.engine import CWD_INPUT
+from warroom.runner.inputs import CWD_INPUT
 from warroom.runner.events import FailureChoice
 from warroom.textout import Paint, inert, use_colour
 

@@ -11,22 +11,19 @@ import jmespath
 import jmespath.exceptions
 
 from warroom.aws.permissions import check_calls
-from warroom.aws.session import AwsSession, error_code, explain
+from warroom.aws.session import AwsSession, error_code
 from warroom.incident.audit import AuditLog
-from warroom.playbook.model import Input, Playbook, Step
+from warroom.playbook.model import Playbook, Step
 from warroom.playbook.types import misfit
 from warroom.runner.events import (
     Edit, Phase, Progress, RunResult, StepError, StepPlan, StepResult)
-from warroom.runner.inputs import BadInput, coerce, parameter_input
+from warroom.runner.inputs import CWD_INPUT, ask, ask_directory, parameter_input
 from warroom.runner.masking import Masker
 from warroom.runner.plans import Built, Where, build, referenced, render_or_none, unfilled
 from warroom.runner.prompter import Prompter
-from warroom.runner.shell import aws_environment, resolve_cwd, run_shell
-from warroom.runner.verify import VerifyOutcome, poll
+from warroom.runner.send import Sender, clip, step_fields, strip_metadata
+from warroom.runner.shell import resolve_cwd
 
-_ASK_LIMIT = 10          # refused answers in a row before an input counts as cancelled
-_RESULT_LIMIT = 4000     # characters of a response kept in the audit trail
-CWD_INPUT = "cwd"        # the input name under which a shell step's directory is asked
 PERMISSIONS_WAIT = 5.0   # seconds the first confirm waits for the permission check's verdict
 
 
@@ -66,7 +63,6 @@ class Runner:
         self.dry_run = dry_run
         self.ask = ask
         self.audit = audit if not dry_run else None
-        self.poll_interval = poll_interval
         self.masker = Masker()
         self.secret_names: set[str] = set()
         self.values: dict[str, Any] = {p.name: None for p in playbook.params}
@@ -93,6 +89,7 @@ class Runner:
         self._permissions_waited = False
         self.aborted = False
         self.stop_reason = ""
+        self.sender = Sender(session, self.where, self.masker, self._emit, self._audit, poll_interval)
 
     # -- the whole run ------------------------------------------------------------------
 
@@ -166,7 +163,7 @@ class Runner:
             if self.dry_run or not self.ask:  # a default, when the catalog has one (the demo's)
                 self.values[param.name] = param.default
                 continue
-            value = await self._ask(parameter_input(param.name, param), param.default)
+            value = await ask(self.prompter, self.masker, parameter_input(param.name, param), param.default)
             if value is None:
                 raise Aborted
             self.values[param.name] = value
@@ -214,13 +211,13 @@ class Runner:
             await self._emit("failed", plan, error.message)
             return StepResult(plan, "failed", error)
         try:
-            response = await self._call(step.call or "", built.params)
+            response = await self.sender.call(step.call or "", built.params)
         except Exception as exc:  # noqa: BLE001 - shown in plain words
-            error = StepError("call", self._explain(exc), error_code(exc))
+            error = StepError("call", self.sender.explain(exc), error_code(exc))
             await self._emit("failed", plan, error.message)
-            self._audit("diagnose", **self._step_fields(plan), status="failed", error=error.message)
+            self._audit("diagnose", **step_fields(plan), status="failed", error=error.message)
             return StepResult(plan, "failed", error)
-        response = _strip(response)
+        response = strip_metadata(response)
         # Learn the response's secrets first: a capture of what is not shown is masked too.
         self.masker.value(response)
         shown = {path: _search(path, response) for path in step.show} if step.show else response
@@ -237,7 +234,7 @@ class Runner:
         await self._emit("diagnosed", plan, data={"shown": shown, "captured": captured})
         for problem in refused:
             await self._emit("note", plan, f"capture refused: {problem}")
-        self._audit("diagnose", **self._step_fields(plan), status="done", shown=_clip(shown))
+        self._audit("diagnose", **step_fields(plan), status="done", shown=clip(shown))
         return StepResult(plan, "done", result=shown)
 
     # -- fix ----------------------------------------------------------------------------
@@ -289,17 +286,6 @@ class Runner:
                              + f" ({how}): the steps that need it will fail")
         return [v.action.name for v in denied]
 
-    async def _await_credentials(self, plan: StepPlan) -> None:
-        """A change is never sent with credentials known to be expired: say so, wait for new ones."""
-        watch = self.session.credentials
-        if not watch.known_expired:
-            return
-        await self._emit("note", plan, f"paused before {plan.phase} {plan.number}: {watch.state.line}; "
-                                       "the step is sent once they work again")
-        self._audit("paused", **self._step_fields(plan), reason=watch.state.reason)
-        await watch.wait_until_valid()
-        await self._emit("note", plan, f"{watch.state.line}: sending {plan.phase} {plan.number}")
-
     def value_problem(self, name: str, value: Any) -> str | None:
         """Why a value does not fit the declared parameter `name` (one line), or None."""
         param = self.playbook.param(name)
@@ -313,7 +299,7 @@ class Runner:
         if self.stop_reason:
             return
         self.aborted, self.stop_reason = True, reason
-        self._audit("aborted", **(self._step_fields(plan) if plan else {}), reason=reason)
+        self._audit("aborted", **(step_fields(plan) if plan else {}), reason=reason)
 
     async def _fix_step(self, number: int, step: Step) -> StepResult:
         if self.dry_run:
@@ -322,7 +308,7 @@ class Runner:
             return StepResult(plan, "planned")
         if self.read_only and step.mutating:
             plan = self.preview("fix", number, step)
-            self._audit("refused", **self._step_fields(plan), reason="read-only")
+            self._audit("refused", **step_fields(plan), reason="read-only")
             return StepResult(plan, "refused", chosen=False)
         if step.kind == "manual":
             try:
@@ -339,7 +325,7 @@ class Runner:
                 built = await self._prepare("fix", number, step, preset)
             except _Declined:
                 plan = self.preview("fix", number, step)
-                self._audit("declined", **self._step_fields(plan))
+                self._audit("declined", **step_fields(plan))
                 await self._emit("skipped", plan, "skipped: no value given")
                 return StepResult(plan, "skipped")
             plan = built.plan
@@ -361,10 +347,10 @@ class Runner:
                             self.values[name] = value
                     continue
                 if not answer:
-                    self._audit("declined", **self._step_fields(plan))
+                    self._audit("declined", **step_fields(plan))
                     await self._emit("skipped", plan, "skipped: not confirmed")
                     return StepResult(plan, "skipped")
-                outcome = await self._execute(built)
+                outcome = await self.sender.send(built)
                 if outcome.status == "done":
                     return outcome
             assert outcome.error is not None
@@ -397,7 +383,7 @@ class Runner:
             default = None if item.secret else (
                 self.values.get(item.name) if self.values.get(item.name) is not None
                 else render_or_none(item.default, self.values))
-            value = await self._ask(item, default, preset.get(item.name))
+            value = await ask(self.prompter, self.masker, item, default, preset.get(item.name))
             if value is None:
                 raise _Declined
             self.values[item.name] = values[item.name] = value
@@ -407,89 +393,14 @@ class Runner:
             if refused.plan.problems:  # no directory to ask for: the command will not run
                 return refused
             start = str(resolve_cwd(render_or_none(step.cwd, self.values) if step.cwd else None))
-            spec = Input(CWD_INPUT, "Working directory")
-            problem = None
-            raw = preset.get(CWD_INPUT)
-            for _ in range(_ASK_LIMIT):
-                if raw is None:
-                    raw = await self.prompter.ask_input(spec, start, problem)
-                    if raw is None:
-                        raise _Declined
-                path = resolve_cwd(str(raw).strip() or start)
-                if path.is_dir():
-                    cwd = str(path)
-                    break
-                problem, raw = f"{path} is not a directory", None
-            else:
+            cwd = await ask_directory(self.prompter, start, preset.get(CWD_INPUT))
+            if cwd is None:
                 raise _Declined
         return self._build(phase, number, step, values, cwd=cwd)
 
-    async def _execute(self, built: Built) -> StepResult:
-        plan = built.plan
-        fields = self._step_fields(plan)
-        await self._await_credentials(plan)
-        if plan.kind == "shell":
-            self._audit("intent", **fields, shell=plan.shell, cwd=plan.cwd)
-            await self._emit("executing", plan, f"$ {plan.shell}   (in {plan.cwd})")
-
-            async def line(text: str) -> None:
-                await self._emit("output", plan, self.masker.text(text))
-
-            try:
-                status = await run_shell(plan.shell or "", resolve_cwd(plan.cwd), line,
-                                         aws_environment(self.where.profile, self.where.region,
-                                                         self.where.endpoint_url))
-            except OSError as exc:
-                error = StepError("shell", f"could not run the command: {exc}")
-                self._audit("outcome", **fields, status="failed", error=error.message)
-                return StepResult(plan, "failed", error)
-            self._audit("outcome", **fields, status="ok" if status == 0 else "failed", exit_status=status)
-            if status != 0:
-                return StepResult(plan, "failed", StepError("shell", f"the command exited with status {status}"),
-                                  result={"exit_status": status})
-            result: Any = {"exit_status": status}
-        else:
-            self._audit("intent", **fields, params=plan.params, cli=plan.cli,
-                        destructive=plan.destructive)
-            await self._emit("executing", plan, plan.cli or "")
-            try:
-                response = await self._call(plan.call or "", built.params)
-            except Exception as exc:  # noqa: BLE001 - shown in plain words and audited
-                error = StepError("call", self._explain(exc), error_code(exc))
-                self._audit("outcome", **fields, status="failed", error=error.message, code=error.code)
-                return StepResult(plan, "failed", error)
-            result = self.masker.value(_strip(response))
-            self._audit("outcome", **fields, status="ok", result=_clip(result))
-            await self._emit("result", plan, data={"result": result})
-        if plan.verify is None:
-            await self._emit("done", plan, "done")
-            return StepResult(plan, "done", result=result)
-        outcome = await self._verify(built)
-        message = self.masker.text(outcome.describe(built.verify_expect))
-        self._audit("verify", **fields, status="ok" if outcome.ok else "failed", verify=message,
-                    attempts=outcome.attempts)
-        if not outcome.ok:
-            return StepResult(plan, "failed", StepError("verify", message), result=result, verified=False)
-        await self._emit("done", plan, message)
-        return StepResult(plan, "done", result=result, verified=True)
-
-    async def _verify(self, built: Built) -> VerifyOutcome:
-        plan = built.plan
-        assert plan.verify is not None
-
-        async def fetch() -> Any:
-            return await self._call(plan.verify.call, built.verify_params)  # type: ignore[union-attr]
-
-        async def attempt(n: int, observed: dict[str, Any], error: str | None) -> None:
-            await self._emit("verifying", plan, self.masker.text(error or "waiting for the expected state"),
-                             data={"attempt": n, "observed": self.masker.value(observed)})
-
-        return await poll(fetch, built.verify_expect, timeout=plan.verify.timeout,
-                          interval=self.poll_interval, on_attempt=attempt, explain=self._explain)
-
     async def _manual(self, plan: StepPlan) -> StepResult:
         done = await self.prompter.mark_manual_done(plan)
-        self._audit("manual", **self._step_fields(plan), status="done" if done else "skipped")
+        self._audit("manual", **step_fields(plan), status="done" if done else "skipped")
         await self._emit("done" if done else "skipped", plan, "marked done" if done else "not marked done")
         return StepResult(plan, "done" if done else "skipped")
 
@@ -501,43 +412,16 @@ class Runner:
             if self.values.get(name) is not None or lenient:
                 continue
             param = self.playbook.param(name)
-            value = await self._ask(parameter_input(name, param), param.default if param else None)
+            default = param.default if param else None
+            value = await ask(self.prompter, self.masker, parameter_input(name, param), default)
             if value is None:
                 raise _Declined
             self.values[name] = value
-
-    async def _ask(self, spec: Input, default: Any, preset: Any = None) -> Any:
-        problem: str | None = None
-        raw = preset
-        for _ in range(_ASK_LIMIT):
-            if raw is None:
-                raw = await self.prompter.ask_input(spec, default, problem)
-                if raw is None:
-                    return None
-                if isinstance(raw, str) and not raw.strip() and default is not None:
-                    raw = default
-            try:
-                value = coerce(spec, raw)
-            except BadInput as exc:
-                problem, raw = str(exc), None
-                continue
-            if spec.secret:
-                self.masker.add(value)
-            return value
-        return None
 
     def _build(self, phase: Phase, number: int, step: Step, values: Mapping[str, Any], *,
                lenient: bool = False, cwd: str | None = None) -> Built:
         return build(phase, number, step, values, self.secret_names, self.masker, self.where,
                      lenient=lenient, cwd=cwd)
-
-    async def _call(self, call: str, params: dict[str, Any]) -> Any:
-        service, operation = call.split(".", 1)
-        client = await self.session.client(service)
-        return await getattr(client, operation)(**params)
-
-    def _explain(self, exc: BaseException) -> str:
-        return self.masker.text(explain(exc, self.session.options))
 
     async def _emit(self, kind: str, plan: StepPlan | None, message: str = "",
                     data: dict[str, Any] | None = None) -> None:
@@ -546,12 +430,6 @@ class Runner:
     def _shown_values(self) -> dict[str, Any]:
         return {k: ("********" if k in self.secret_names and v is not None else v)
                 for k, v in self.values.items()}
-
-    def _step_fields(self, plan: StepPlan) -> dict[str, Any]:
-        fields: dict[str, Any] = {"phase": plan.phase, "step_number": plan.number, "step": plan.title}
-        if plan.call:
-            fields["call"] = plan.call
-        return fields
 
     def _audit(self, kind: str, **fields: Any) -> None:
         if self.audit is None:
@@ -566,20 +444,3 @@ def _search(path: str, response: Any) -> Any:
         return jmespath.search(path, response)
     except jmespath.exceptions.JMESPathError:
         return None
-
-
-def _strip(response: Any) -> Any:
-    if isinstance(response, dict):
-        return {k: v for k, v in response.items() if k != "ResponseMetadata"}
-    return response
-
-
-def _clip(value: Any) -> Any:
-    """A response small enough for one audit line; a long one is cut and says so."""
-    import json
-
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    if len(text) <= _RESULT_LIMIT:
-        return json.loads(text)
-    return {"truncated": text[:_RESULT_LIMIT] + "..."}
-

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from warroom.playbook.model import Input, Param
 from warroom.playbook.types import TYPES, misfit
+from warroom.runner.shell import resolve_cwd
+
+if TYPE_CHECKING:
+    from warroom.runner.masking import Masker
+    from warroom.runner.prompter import Prompter
+
+ASK_LIMIT = 10    # refused answers in a row before an input counts as cancelled
+CWD_INPUT = "cwd"  # the input name under which a shell step's directory is asked
 
 _TRUE = {"y", "yes", "true", "1", "on"}
 _FALSE = {"n", "no", "false", "0", "off"}
@@ -63,3 +71,45 @@ def parameter_input(name: str, param: Param | None = None) -> Input:
         param = Param(name)
     return Input(name=name, prompt=param.description or name.replace("_", " ").capitalize(),
                  type=param.type or "str", pattern=param.pattern)
+
+
+async def ask(prompter: Prompter, masker: Masker, spec: Input, default: Any, preset: Any = None) -> Any:
+    """A value for `spec`: `preset`, else the user's answer (blank: the default), coerced to
+    its type and asked again with the reason while it does not fit; None when cancelled or
+    refused ASK_LIMIT times. A secret answer is added to `masker`."""
+    problem: str | None = None
+    raw = preset
+    for _ in range(ASK_LIMIT):
+        if raw is None:
+            raw = await prompter.ask_input(spec, default, problem)
+            if raw is None:
+                return None
+            if isinstance(raw, str) and not raw.strip() and default is not None:
+                raw = default
+        try:
+            value = coerce(spec, raw)
+        except BadInput as exc:
+            problem, raw = str(exc), None
+            continue
+        if spec.secret:
+            masker.add(value)
+        return value
+    return None
+
+
+async def ask_directory(prompter: Prompter, start: str, preset: Any = None) -> str | None:
+    """A shell step's working directory: `preset`, else the user's answer (blank: `start`),
+    asked again while it is not a directory; None when cancelled or refused ASK_LIMIT times."""
+    spec = Input(CWD_INPUT, "Working directory")
+    problem = None
+    raw = preset
+    for _ in range(ASK_LIMIT):
+        if raw is None:
+            raw = await prompter.ask_input(spec, start, problem)
+            if raw is None:
+                return None
+        path = resolve_cwd(str(raw).strip() or start)
+        if path.is_dir():
+            return str(path)
+        problem, raw = f"{path} is not a directory", None
+    return None

@@ -269,7 +269,7 @@ class WizardScreen(Screen[None]):
 
     def _fields(self, plan: StepPlan) -> list[tuple[str, str, Any, bool]]:
         """What can be edited: the step's inputs, the parameters it uses, its directory."""
-        from warroom.runner.engine import CWD_INPUT
+        from warroom.runner.inputs import CWD_INPUT
         from warroom.runner.plans import referenced
 
         values = self.runner.values
