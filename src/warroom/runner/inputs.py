@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from warroom.playbook.model import Input, Param
@@ -77,6 +78,30 @@ async def ask(prompter: Prompter, masker: Masker, spec: Input, default: Any, pre
     """A value for `spec`: `preset`, else the user's answer (blank: the default), coerced to
     its type and asked again with the reason while it does not fit; None when cancelled or
     refused ASK_LIMIT times. A secret answer is added to `masker`."""
+    value = await _ask_until(prompter, spec, default, preset, lambda raw: coerce(spec, raw))
+    if value is not None and spec.secret:
+        masker.add(value)
+    return value
+
+
+async def ask_directory(prompter: Prompter, start: str, preset: Any = None) -> str | None:
+    """A shell step's working directory: `preset`, else the user's answer (blank: `start`),
+    asked again while it is not a directory; None when cancelled or refused ASK_LIMIT times."""
+
+    def directory(raw: Any) -> str:
+        path = resolve_cwd(str(raw).strip() or start)
+        if not path.is_dir():
+            raise BadInput(f"{path} is not a directory")
+        return str(path)
+
+    found: str | None = await _ask_until(prompter, Input(CWD_INPUT, "Working directory"), start, preset, directory)
+    return found
+
+
+async def _ask_until(prompter: Prompter, spec: Input, default: Any, preset: Any,
+                     read: Callable[[Any], Any]) -> Any:
+    """`read(preset)`, else `read` of the user's answers until one reads (a BadInput is shown
+    with the next question); None when cancelled or refused ASK_LIMIT times."""
     problem: str | None = None
     raw = preset
     for _ in range(ASK_LIMIT):
@@ -87,29 +112,7 @@ async def ask(prompter: Prompter, masker: Masker, spec: Input, default: Any, pre
             if isinstance(raw, str) and not raw.strip() and default is not None:
                 raw = default
         try:
-            value = coerce(spec, raw)
+            return read(raw)
         except BadInput as exc:
             problem, raw = str(exc), None
-            continue
-        if spec.secret:
-            masker.add(value)
-        return value
-    return None
-
-
-async def ask_directory(prompter: Prompter, start: str, preset: Any = None) -> str | None:
-    """A shell step's working directory: `preset`, else the user's answer (blank: `start`),
-    asked again while it is not a directory; None when cancelled or refused ASK_LIMIT times."""
-    spec = Input(CWD_INPUT, "Working directory")
-    problem = None
-    raw = preset
-    for _ in range(ASK_LIMIT):
-        if raw is None:
-            raw = await prompter.ask_input(spec, start, problem)
-            if raw is None:
-                return None
-        path = resolve_cwd(str(raw).strip() or start)
-        if path.is_dir():
-            return str(path)
-        problem, raw = f"{path} is not a directory", None
     return None
