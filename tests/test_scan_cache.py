@@ -272,3 +272,16 @@ def test_a_loaded_catalog_is_compiled_once_and_by_its_content(tmp_path: Path,
     fewer = [p for p in playbooks if p.id != "lambda-timeout"]
     assert not cache.catalog_matcher(fewer, directory=tmp_path).match(TIMEOUT_LINE)
     assert compiled == [len(playbooks), len(fewer)]
+
+
+def test_cached_playbooks_keep_every_field() -> None:
+    # The model's dataclasses unpickle through their own __setstate__ (model.unpickled_fast):
+    # every field must come back in its place, for every kind of object a playbook holds.
+    playbooks = list(load_catalog())
+    back = pickle.loads(pickle.dumps(playbooks))
+    for before, after in zip(playbooks, back, strict=True):
+        assert (after.id, after.params, after.diagnose, after.fix, after.sources) == (
+            before.id, before.params, before.diagnose, before.fix, before.sources)
+        for one, two in zip(before.text_symptoms, after.text_symptoms, strict=True):
+            assert (two.pattern, two.priority, two.where, two.ignore_case, two.log_groups, two.compare) == (
+                one.pattern, one.priority, one.where, one.ignore_case, one.log_groups, one.compare)
