@@ -93,15 +93,11 @@ def _alarm_configured(original: Callable[..., Any]) -> Callable[..., Any]:
         before = self.alarms.get(name)
         old = _alarm_config(before) if before is not None else None
         alarm = original(self, name, *args, **kwargs)
-        if old is None:
-            item = HistoryItem(name, _alarm_type(alarm), alarm.configuration_updated_timestamp,
-                               "ConfigurationUpdate", f'Alarm "{name}" created',
-                               {"type": "Create", "version": "1.0", "createdAlarm": _alarm_config(alarm)})
-        else:
-            item = HistoryItem(name, _alarm_type(alarm), alarm.configuration_updated_timestamp,
-                               "ConfigurationUpdate", f'Alarm "{name}" updated',
-                               {"type": "Update", "version": "1.0", "originalAlarm": old,
-                                "updatedAlarm": _alarm_config(alarm)})
+        now = _alarm_config(alarm)
+        verb, data = (("created", {"type": "Create", "version": "1.0", "createdAlarm": now}) if old is None else
+                      ("updated", {"type": "Update", "version": "1.0", "originalAlarm": old, "updatedAlarm": now}))
+        item = HistoryItem(name, _alarm_type(alarm), alarm.configuration_updated_timestamp,
+                           "ConfigurationUpdate", f'Alarm "{name}" {verb}', data)
         with _lock:
             _history(self).append(item)
         return alarm

@@ -84,11 +84,14 @@ def _document(raw: Any) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def _managed(policies: dict[str, Any]) -> Iterator[SourcePolicy]:
-    for arn, policy in policies.items():
+def _own(entity: Any, kind: str) -> Iterator[SourcePolicy]:
+    """A user's, group's or role's inline policies, then its managed ones."""
+    for name, document in entity.policies.items():
+        yield SourcePolicy(name, kind, _document(document))
+    for arn, policy in entity.managed_policies.items():
         version = next((v for v in policy.versions if v.is_default), None)
-        kind = "aws-managed" if ":iam::aws:policy/" in arn else "user-managed"
-        yield SourcePolicy(policy.name, kind, _document(version.document if version else "{}"))
+        managed = "aws-managed" if ":iam::aws:policy/" in arn else "user-managed"
+        yield SourcePolicy(policy.name, managed, _document(version.document if version else "{}"))
 
 
 def principal_policies(backend: Any, arn: str) -> list[SourcePolicy]:
@@ -101,23 +104,19 @@ def principal_policies(backend: Any, arn: str) -> list[SourcePolicy]:
         user = backend.users.get(name)
         if user is None or user.arn != arn:
             raise service_error("NoSuchEntity", f"The user with name {name} cannot be found.")
-        policies = [SourcePolicy(n, "user", _document(d)) for n, d in user.policies.items()]
-        policies += _managed(user.managed_policies)
+        policies = list(_own(user, "user"))
         for group in backend.get_groups_for_user(name):
-            policies += [SourcePolicy(n, "group", _document(d)) for n, d in group.policies.items()]
-            policies += _managed(group.managed_policies)
+            policies += _own(group, "group")
         return policies
     if kind == "role":
         role = next((r for r in backend.get_roles() if r.arn == arn), None)
         if role is None:
             raise service_error("NoSuchEntity", f"The role with name {name} cannot be found.")
-        return [SourcePolicy(n, "role", _document(d)) for n, d in role.policies.items()] + \
-            list(_managed(role.managed_policies))
+        return list(_own(role, "role"))
     group = backend.groups.get(name)
     if group is None or group.arn != arn:
         raise service_error("NoSuchEntity", f"The group with name {name} cannot be found.")
-    return [SourcePolicy(n, "group", _document(d)) for n, d in group.policies.items()] + \
-        list(_managed(group.managed_policies))
+    return list(_own(group, "group"))
 
 
 def evaluate(policies: list[SourcePolicy], action: str, resource: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from warroom.aws.session import AwsSession, error_code, explain
@@ -22,19 +23,18 @@ class Emit(Protocol):
                        data: dict[str, Any] | None = None) -> None: ...
 
 
+@dataclass(frozen=True)
 class Sender:
     """Sends what a run has built and the user confirmed; a run's one way to reach AWS or
     a shell. `audit(kind, **fields)` and `emit` are the run's own; every text it emits or
     audits goes through the run's masker."""
 
-    def __init__(self, session: AwsSession, where: Where, masker: Masker, emit: Emit,
-                 audit: Callable[..., None], poll_interval: float) -> None:
-        self.session = session
-        self.where = where
-        self.masker = masker
-        self.emit = emit
-        self.audit = audit
-        self.poll_interval = poll_interval
+    session: AwsSession
+    where: Where
+    masker: Masker
+    emit: Emit
+    audit: Callable[..., None]
+    poll_interval: float
 
     async def call(self, call: str, params: dict[str, Any]) -> Any:
         """`service.operation` with these parameters, through the run's session."""
