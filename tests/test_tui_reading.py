@@ -11,6 +11,7 @@ from warroom.playbook.matcher import Matcher
 from warroom.tui import sample
 from warroom.tui.app import ConsoleApp
 from warroom.tui.findings import MARKS
+from warroom.tui.logrows import Place
 
 from tests.tui_helpers import catalog, sample_app, screen_rows, screen_text, toasts, until
 
@@ -379,6 +380,13 @@ async def test_R_shows_one_request_across_groups_in_time_order() -> None:
         assert not model.request and len(model) == len(app.store.ring)
 
 
+def event_rows(logs: Any) -> list[Any]:
+    """The rows of the newest event, laid out 120 cells wide."""
+    look = logs._look()
+    place = Place(120, 40, following=True, top=0, cursor=None)
+    return logs.event_rows.event(len(logs.model) - 1, place, look, look.columns(120, logs.store.lines.keys()))
+
+
 async def test_an_event_of_many_line_breaks_stays_a_screenful() -> None:
     from warroom.tui.lines import MAX_EVENT_LINES
 
@@ -387,11 +395,11 @@ async def test_an_event_of_many_line_breaks_stays_a_screenful() -> None:
         app.store.push([event("x\n" * 100_000 + "end")])
         await settle(app, pilot)
         logs = app.main.logs
-        rows = logs._record_rows(len(logs.model) - 1, 120, logs._columns(120), logs._styles())
+        rows = event_rows(logs)
         assert len(rows) == MAX_EVENT_LINES + 1
         assert "… 99,801 more lines" in "".join(s.text for s in rows[-1])
         await pilot.press("w")                       # wrapping does not make it longer
-        rows = logs._record_rows(len(logs.model) - 1, 120, logs._columns(120), logs._styles())
+        rows = event_rows(logs)
         assert len(rows) <= MAX_EVENT_LINES + 1
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from rich.style import Style
-from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -15,9 +13,10 @@ from textual.strip import Strip
 
 from warroom.incident.records import Record
 from warroom.incident.source_events import Found
-from warroom.incident.store import IncidentStore, short_group
+from warroom.incident.store import IncidentStore
 from warroom.tui import lines
 from warroom.tui.logmodel import MARKER_SOURCE, LogModel
+from warroom.tui.logrows import Look, Place, ScreenRows
 from warroom.tui.savefile import NotWritten, create_private
 
 # A filter change searches the buffer for this long at once (the screen's worth of newest
@@ -86,6 +85,7 @@ class LogView(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.store = store
         self.model = LogModel(store.ring, lambda: int(store.clock() * 1000), slice_s=FILTER_SLICE)
+        self.event_rows = ScreenRows(self.model)
         self.following = True
         self.lookup: tuple[int, int] | None = None  # R's CloudWatch lookup: (token, tails yet to answer)
         self._reordered = store.reordered
@@ -210,42 +210,25 @@ class LogView(ScrollView, can_focus=True):
 
     # -- layout and rendering ---------------------------------------------------------
 
-    def _styles(self) -> dict[str, Style]:
-        return {name: self.get_component_rich_style(f"logview--{name}", partial=True)
-                for name in _STYLE_NAMES}
+    def _look(self) -> Look:
+        styles = {name: self.get_component_rich_style(f"logview--{name}", partial=True)
+                  for name in _STYLE_NAMES}
+        return Look(self.wrap, self.show_time, self.local_time, self.raw_json, styles,
+                    self.rich_style, self.app.console)
 
     def _columns(self, width: int) -> lines.Columns:
-        groups = self.store.lines.keys()
-        longest = max((len(short_group(g)) for g in groups), default=12)
-        cap = 8 if width < 70 else 14 if width < 100 else 26  # the message keeps half the width
-        stream = 10 if width >= 150 else 0
-        return lines.Columns(time=self.show_time, group_width=max(8, min(longest, cap)),
-                             stream_width=stream, local_time=self.local_time)
+        return self._look().columns(width, self.store.lines.keys())
 
     def _layout(self) -> list[Strip]:
         width = self.scrollable_content_region.width
         height = self.scrollable_content_region.height
         key = (self._version, self._place(height), width, height, self.wrap, self.show_time,
                self.following, self.model.filter_text, len(self.store.lines))  # groups: column width
-        if key == self._cache_key:
-            return self._rows
-        self._cache_key = key
-        styles = self._styles()
-        cols = self._columns(width)
-        n = len(self.model)
-        if self.following:
-            _, rows = self._screen_ending_at(n, height, width, cols, styles)
-        else:
-            top, rows = int(self.scroll_y), []
-            i = top
-            while len(rows) < height and i < n:
-                rows.extend(self._record_rows(i, width, cols, styles))
-                i += 1
-            if self.cursor is not None and self.cursor >= top and (
-                    i <= self.cursor or (i == self.cursor + 1 and len(rows) > height)):
-                # The cursor's event is below the screen or cut off: it ends the screen instead.
-                _, rows = self._screen_ending_at(self.cursor + 1, height, width, cols, styles)
-        self._rows = rows[:height]
+        if key != self._cache_key:
+            self._cache_key = key
+            look = self._look()
+            place = Place(width, height, self.following, int(self.scroll_y), self.cursor)
+            self._rows = self.event_rows.screen(place, look, look.columns(width, self.store.lines.keys()))
         return self._rows
 
     def _place(self, height: int) -> tuple[int, ...]:
@@ -260,61 +243,6 @@ class LogView(ScrollView, can_focus=True):
         top = min(int(self.scroll_y), n - 1)
         cursor = model.seq(self.cursor) if self.cursor is not None and self.cursor < n else -1
         return (model.seq(top), model.seq(min(n, top + height) - 1), cursor)
-
-    def _screen_ending_at(self, end: int, height: int, width: int, cols: lines.Columns,
-                          styles: dict[str, Style]) -> tuple[int, list[Strip]]:
-        """The first event and the rows of a screen whose last event is `end - 1`.
-
-        Events may take several rows; the last one is shown from its start even when it is
-        taller than the screen.
-        """
-        parts: list[list[Strip]] = []
-        used = 0
-        i = end
-        while i > 0:
-            rows = self._record_rows(i - 1, width, cols, styles)
-            if used + len(rows) > height and i < end:
-                break
-            parts.append(rows)
-            used += len(rows)
-            i -= 1
-        return i, [row for rows in reversed(parts) for row in rows]
-
-    def _record_rows(self, i: int, width: int, cols: lines.Columns,
-                     styles: dict[str, Style]) -> list[Strip]:
-        record = self.model.record(i)
-        console = self.app.console
-        if record.source == MARKER_SOURCE:
-            texts = [lines.marker(record, width, styles)]
-        else:
-            head = lines.prefix(record, cols, styles)
-            body = lines.event_lines(record, styles, self.model.pattern, self.raw_json)
-            avail = max(10, width - cols.prefix_width)
-            pad = Text(" " * cols.prefix_width, end="")
-            indent = pad + Text("  ", end="")  # continuation lines of one event sit further in
-            texts = []
-            for n, line in enumerate(body):
-                room = avail if n == 0 else avail - 2
-                parts = line.wrap(console, room, overflow="fold", no_wrap=False) \
-                    if self.wrap and line.cell_len > room else [line]
-                texts.append((head if n == 0 else indent) + parts[0])
-                texts.extend((pad if n == 0 else indent) + part for part in parts[1:])
-                if len(texts) > lines.MAX_EVENT_LINES:  # a huge event wrapped: a screenful
-                    del texts[lines.MAX_EVENT_LINES + 1:]
-                    break
-        out: list[Strip] = []
-        base = self.rich_style
-        selected = self.cursor == i
-        for text in texts:
-            text.end = ""
-            strip = Strip(text.render(console), text.cell_len)
-            strip = strip.crop_extend(0, width, None)
-            if not self.wrap and text.cell_len > width and width > 1:
-                strip = strip.crop(0, width - 1).extend_cell_length(width)
-            if selected:
-                strip = strip.apply_style(styles["cursor"])
-            out.append(strip.apply_style(base))
-        return out
 
     def render_line(self, y: int) -> Strip:
         rows = self._layout()
