@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 GLOB_CHARS = "*?["
 
@@ -35,3 +37,28 @@ def listing_params(spec: str) -> dict[str, str]:
     if spec.startswith("/"):
         return {"logGroupNamePrefix": spec}
     return {}
+
+
+async def selected_groups(specs: Sequence[str], describe: Callable[..., Awaitable[dict[str, Any]]]
+                          ) -> dict[str, str]:
+    """name -> ARN of every log group some spec selects; `describe(**params)` answers one
+    DescribeLogGroups page. Specs that narrow the listing alike share its pages."""
+    found: dict[str, str] = {}
+    seen_params: set[tuple[tuple[str, str], ...]] = set()
+    for spec in specs:
+        params = listing_params(spec)
+        key = tuple(sorted(params.items()))
+        if key in seen_params:
+            continue
+        seen_params.add(key)
+        token: str | None = None
+        while True:
+            answer = await describe(**params, **({"nextToken": token} if token else {}))
+            for entry in answer.get("logGroups", []):
+                name = entry["logGroupName"]
+                if any(spec_matches(s, name) for s in specs):
+                    found[name] = entry.get("logGroupArn") or entry.get("arn", "").removesuffix(":*")
+            token = answer.get("nextToken")
+            if not token:
+                break
+    return found

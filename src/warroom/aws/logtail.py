@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from warroom.aws.filteranswers import fast_filter_answers
-from warroom.aws.groupspec import GLOB_CHARS, is_glob, listing_params, spec_matches
+from warroom.aws.groupspec import GLOB_CHARS, is_glob, listing_params, selected_groups, spec_matches
 from warroom.aws.insights import symptom_filter
 from warroom.aws.live import LiveSessions
 from warroom.aws.lookup import lookup_events, quoted_term
@@ -264,33 +264,10 @@ class LogTail(SessionAssignment, InsightsReads, Polling):
 
     # -- discovery -----------------------------------------------------------------------
 
-    async def _list_groups(self, attempts: int | None) -> dict[str, str]:
-        """name -> ARN of every log group some spec selects."""
-        found: dict[str, str] = {}
-        seen_params: set[tuple[tuple[str, str], ...]] = set()
-        for spec in self.specs:
-            params = listing_params(spec)
-            key = tuple(sorted(params.items()))
-            if key in seen_params:
-                continue
-            seen_params.add(key)
-            token: str | None = None
-            while True:
-                call = dict(params, **({"nextToken": token} if token else {}))
-                answer = await self.pacer.call("DescribeLogGroups", self._logs.describe_log_groups,
-                                               attempts=attempts, **call)
-                for entry in answer.get("logGroups", []):
-                    name = entry["logGroupName"]
-                    if any(spec_matches(s, name) for s in self.specs):
-                        arn = entry.get("logGroupArn") or entry.get("arn", "").removesuffix(":*")
-                        found[name] = arn
-                token = answer.get("nextToken")
-                if not token:
-                    break
-        return found
-
     async def _discover(self, attempts: int | None) -> list[str]:
-        found = await self._list_groups(attempts)
+        """Follow the groups the specs select that are new; returns their names."""
+        found = await selected_groups(self.specs, lambda **call: self.pacer.call(
+            "DescribeLogGroups", self._logs.describe_log_groups, attempts=attempts, **call))
         added = []
         for name, arn in sorted(found.items()):
             if name not in self.groups:
