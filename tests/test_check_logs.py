@@ -51,6 +51,24 @@ async def test_log_symptoms_since_then_on_the_groups_resource(moto: MotoServer) 
     assert "FilterLogEvents" not in counts, counts
 
 
+async def test_a_function_without_a_log_group_leaves_the_others_read(moto: MotoServer) -> None:
+    """A Logs Insights query over a group that does not exist fails as a whole: the group
+    is left out of it (and reported missing), the others are read."""
+    now = int(time.time() * 1000)
+    seed.function(moto.endpoint, "cl-slow")
+    seed.function(moto.endpoint, "cl-never-run", log_group=False)
+    put(moto, "/aws/lambda/cl-slow", "s", [(now - 60_000, TIMEOUT)])
+    moto.account(reset_counts=True)
+    async with AwsSession(AwsOptions(endpoint_url=moto.endpoint, region="us-east-1")) as session:
+        result = await Checker(session, load_catalog(), scope=Scope(prefixes=("cl-",))).run_once(now - 15 * 60_000)
+    assert [(f.playbook, f.resource) for f in result.findings if f.kind == "log"] == [("lambda-timeout", "cl-slow")]
+    assert ("cloudwatch-logs-missing", "cl-never-run") in [(f.playbook, f.resource) for f in result.findings]
+    assert result.warnings == []
+    counts = moto.account()["counts"]
+    assert counts["StartQuery"]["calls"] == 1, counts
+    assert counts["DescribeLogGroups"]["calls"] == 2, counts  # discovery's listing; the one group, asked once
+
+
 async def test_no_since_no_log_query(moto: MotoServer) -> None:
     """The console's periodic checks leave log lines to its live tail."""
     seed.function(moto.endpoint, "cl-slow")

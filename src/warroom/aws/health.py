@@ -17,7 +17,7 @@ from warroom.aws.buildlogs import failed_build_logs
 from warroom.aws.discovery import Inventory, discover
 from warroom.aws.insights import MAX_GROUPS, MAX_ROWS, literal_filter, query_events
 from warroom.aws.metrics import MetricFetcher, check_metrics
-from warroom.aws.probes import ProbeContext, run_probes
+from warroom.aws.probes import ProbeContext, bounded, run_probes
 from warroom.aws.scope import Scope
 from warroom.aws.pacing import Pacer
 from warroom.aws.session import AwsOptions, AwsSession, denied_action, explain
@@ -111,7 +111,7 @@ class Checker:
             check_metrics(self.fetcher, self.catalog, inventory.resources),
             self._stack_events(inventory, now_ms),
             failed_build_logs(self.session, inventory.of_kind("project"), self.matcher),
-            self._log_symptoms(inventory, logs_since_ms, now_ms),
+            self._log_symptoms(ctx, logs_since_ms, now_ms),
         )
         matched = [r for r in (*stack_records, *build_records, *log_records) if r.matches]
         owners = {r.log_group: r for r in inventory.resources if r.log_group}
@@ -126,13 +126,18 @@ class Checker:
         return CheckResult(inventory.resources, ordered(self.catalog, findings), list(dict.fromkeys(warnings)),
                            matched)
 
-    async def _log_symptoms(self, inventory: Inventory, since_ms: int | None,
+    async def _log_symptoms(self, ctx: ProbeContext, since_ms: int | None,
                             now_ms: int) -> tuple[list[Record], list[str]]:
         """The lines of the scope's log groups in [since_ms, now_ms] that match a symptom: one
         Logs Insights query per 50 groups keeps the lines holding what some symptom needs
         (the matcher's required literals), the matcher confirms them."""
-        groups = sorted({r.log_group for r in inventory.resources if r.log_group})
+        groups = sorted({r.log_group for r in ctx.inventory.resources if r.log_group})
         if since_ms is None or not groups:
+            return [], []
+        # One group that does not exist (a function never invoked) fails a whole query.
+        exists = await bounded(groups, ctx.log_group_exists)
+        groups = [group for group, known in zip(groups, exists, strict=True) if known is not False]
+        if not groups:
             return [], []
         if self._where is None:
             self._where = literal_filter([(e.conjuncts[0], e.caseless) for e in self.matcher.entries

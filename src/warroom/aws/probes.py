@@ -64,10 +64,31 @@ class ProbeContext:
     fetcher: MetricFetcher | None = None
     now_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     warnings: list[str] = field(default_factory=list)
+    # Log groups asked about, each once per check: a probe and the log query both want to know.
+    _log_groups: dict[str, asyncio.Future[bool | None]] = field(default_factory=dict, init=False, repr=False)
 
     def warn(self, text: str) -> None:
         if text not in self.warnings:
             self.warnings.append(text)
+
+    async def log_group_exists(self, name: str) -> bool | None:
+        """Whether a log group exists (None: could not tell): listed by discovery, or asked."""
+        if self.inventory.get("log_group", name) is not None:
+            return True
+        asked = self._log_groups.get(name)
+        if asked is None:
+            asked = self._log_groups[name] = asyncio.ensure_future(self._ask_log_group(name))
+        return await asyncio.shield(asked)
+
+    async def _ask_log_group(self, name: str) -> bool | None:
+        client = await self.session.client("logs")
+        try:
+            # Names sort before the names they prefix: the group, if it exists, comes first.
+            answer = await client.describe_log_groups(logGroupNamePrefix=name, limit=1)
+        except Exception as exc:  # noqa: BLE001
+            self.warn(f"log group {name}: {explain(exc, self.session.options)}")
+            return None
+        return any(g.get("logGroupName") == name for g in answer.get("logGroups", []))
 
     def in_scope(self, name: str) -> bool:
         """Whether a named resource that discovery did not list concerns this check.
@@ -182,7 +203,8 @@ def _finding(ctx: ProbeContext, playbook: Playbook, resource: Resource | None, k
                    "probe", caps)
 
 
-async def _bounded(items: Sequence[Any], fn: Callable[[Any], Awaitable[Any]]) -> list[Any]:
+async def bounded(items: Sequence[Any], fn: Callable[[Any], Awaitable[Any]]) -> list[Any]:
+    """`fn` of each item, at most CONCURRENCY at a time."""
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(item: Any) -> Any:
@@ -240,7 +262,7 @@ async def _missing_by_name(ctx: ProbeContext, playbook: Playbook, target: Target
             ctx.warn(f"{kind}-missing: {name}: {explain(exc, ctx.session.options)}")
             return None
 
-    return [f for f in await _bounded([n for n in absent if ctx.in_scope(n)], check) if f]
+    return [f for f in await bounded([n for n in absent if ctx.in_scope(n)], check) if f]
 
 
 async def secret_missing(ctx: ProbeContext, playbook: Playbook, params: dict[str, Any],
@@ -294,7 +316,7 @@ async def secret_empty(ctx: ProbeContext, playbook: Playbook, params: dict[str, 
             return _finding(ctx, playbook, secret, "secret", secret.name, f"secret {secret.name} {what}")
         return None
 
-    return [f for f in await _bounded(secrets, check) if f]
+    return [f for f in await bounded(secrets, check) if f]
 
 
 async def secret_invalid_json(ctx: ProbeContext, playbook: Playbook, params: dict[str, Any],
@@ -327,7 +349,7 @@ async def secret_invalid_json(ctx: ProbeContext, playbook: Playbook, params: dic
                                 f"secret {secret.name} lacks {', '.join(lacking)}")
         return None
 
-    return [f for f in await _bounded(secrets, check) if f]
+    return [f for f in await bounded(secrets, check) if f]
 
 
 # -- DynamoDB -----------------------------------------------------------------------------
@@ -417,22 +439,10 @@ async def lock_expired(ctx: ProbeContext, playbook: Playbook, params: dict[str, 
             ctx.warn(f"lock-expired: {table.name}: {explain(exc, ctx.session.options)}")
             return []
 
-    return [f for group in await _bounded(tables, guarded) for f in group]
+    return [f for group in await bounded(tables, guarded) for f in group]
 
 
 # -- CloudWatch Logs ----------------------------------------------------------------------
-
-
-async def _log_group_exists(ctx: ProbeContext, name: str) -> bool | None:
-    if ctx.inventory.get("log_group", name) is not None:
-        return True
-    client = await ctx.session.client("logs")
-    try:
-        answer = await client.describe_log_groups(logGroupNamePrefix=name, limit=5)
-    except Exception as exc:  # noqa: BLE001
-        ctx.warn(f"log-group-missing: {name}: {explain(exc, ctx.session.options)}")
-        return None
-    return any(g.get("logGroupName") == name for g in answer.get("logGroups", []))
 
 
 async def log_group_missing(ctx: ProbeContext, playbook: Playbook, params: dict[str, Any],
@@ -441,12 +451,12 @@ async def log_group_missing(ctx: ProbeContext, playbook: Playbook, params: dict[
 
     async def check(fn: Resource) -> Finding | None:
         group = fn.log_group or f"/aws/lambda/{fn.name}"
-        if await _log_group_exists(ctx, group) is False:
+        if await ctx.log_group_exists(group) is False:
             return _finding(ctx, playbook, fn, "function", fn.name,
                             f"function {fn.name} has no log group {group}", {"log_group": group})
         return None
 
-    return [f for f in await _bounded(functions, check) if f]
+    return [f for f in await bounded(functions, check) if f]
 
 
 async def log_streams_missing(ctx: ProbeContext, playbook: Playbook, params: dict[str, Any],
@@ -469,7 +479,7 @@ async def log_streams_missing(ctx: ProbeContext, playbook: Playbook, params: dic
         return _finding(ctx, playbook, group, "log_group", group.name,
                         f"log group {group.name} has no log streams: nothing has written to it")
 
-    return [f for f in await _bounded(groups, check) if f]
+    return [f for f in await bounded(groups, check) if f]
 
 
 # -- CloudWatch metrics -------------------------------------------------------------------
