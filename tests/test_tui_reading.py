@@ -313,7 +313,7 @@ async def test_80x24_keeps_help_and_quit_and_half_the_width_for_messages() -> No
         footer = screen_text(app).splitlines()[-1]
         assert footer.lstrip().startswith("? Help  q Quit")
         logs = app.main.logs
-        cols = logs._columns(logs.scrollable_content_region.width)
+        cols = logs._look().columns(logs.scrollable_content_region.width, logs.store.lines.keys())
         assert logs.scrollable_content_region.width - cols.prefix_width >= 40
         await pilot.press("tab", "tab", "tab")       # the findings: the side column widens
         assert app.main.findings.has_focus

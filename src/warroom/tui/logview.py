@@ -216,9 +216,6 @@ class LogView(ScrollView, can_focus=True):
         return Look(self.wrap, self.show_time, self.local_time, self.raw_json, styles,
                     self.rich_style, self.app.console)
 
-    def _columns(self, width: int) -> lines.Columns:
-        return self._look().columns(width, self.store.lines.keys())
-
     def _layout(self) -> list[Strip]:
         width = self.scrollable_content_region.width
         height = self.scrollable_content_region.height
