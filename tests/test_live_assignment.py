@@ -319,6 +319,34 @@ async def test_groups_without_a_session_are_read_filtered_on_the_symptoms_litera
     assert all(r.matches for r in reader.records if r.message.startswith(symptom))
 
 
+async def test_a_group_deleted_under_insights_is_dropped_and_the_others_still_read(live: MotoServer) -> None:
+    """StartQuery fails as a whole for a group that no longer exists: the tail stops
+    following the deleted one and goes on reading the others by Logs Insights, rather
+    than poll every group without a session."""
+    logs = logs_client(live)
+    make_groups(logs, GROUPS)
+    log = Log(logs)
+    tail = new_tail(live, ["/shift/"], options(**SMALL))
+    notices: list[str] = []
+    tail.on_notice = notices.append
+    reader = Reader(tail)
+    try:
+        await reader.until(lambda: len(live_groups(tail)) == 4, "the sessions")
+        read = sorted(name for name in GROUPS if name not in live_groups(tail))
+        gone, kept = read[0], read[1:]
+        await asyncio.to_thread(logs.delete_log_group, logGroupName=gone)
+        for name in kept:
+            await log.put(name, [f"after {name}"])
+        await reader.until(lambda: {f"after {n}" for n in kept} <= {r.message for r in reader.records},
+                           "the other groups' lines")
+        assert gone not in tail.groups and tail.stats().insights_groups == len(kept)
+        assert not tail._group_tasks  # noqa: SLF001 - no group fell back to polling
+    finally:
+        await reader.close()
+        await tail.aclose()
+    assert notices == [f"log group(s) deleted, no longer followed: {gone}"]
+
+
 async def test_sessions_restarted_at_the_account_limit_keep_their_places(live: MotoServer) -> None:
     """The account holds exactly the tail's two sessions: a restart is refused while the
     server still counts the session it replaces; it is retried, not taken for a lower limit."""

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from warroom.aws.groupspec import selected_groups
 from warroom.aws.insights import MAX_GROUPS, query_events
 from warroom.aws.pacing import Pacer
 from warroom.aws.seen import Occurrences
-from warroom.aws.session import AwsSession, explain
+from warroom.aws.session import AwsSession, error_code, explain
 from warroom.aws.tailgroup import TailGroup, now_ms
 from warroom.aws.tailoptions import TailOptions
 
@@ -27,6 +28,7 @@ class InsightsReads:
 
     options: TailOptions
     pacer: Pacer
+    specs: Sequence[str]
     groups: dict[str, TailGroup]
     on_notice: Callable[[str], None] | None
     _session: AwsSession
@@ -89,6 +91,8 @@ class InsightsReads:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - refused or failing: poll those groups
+                if error_code(exc) == "ResourceNotFoundException" and await self._drop_deleted(groups):
+                    continue  # the groups that are left, read at once
                 if self.on_notice is not None:
                     self.on_notice(f"Logs Insights failed ({explain(exc, self._session.options)}): "
                                    "polling the groups without a Live Tail session")
@@ -101,6 +105,25 @@ class InsightsReads:
                     group.insights_to = group.handover_to = None
                 return
             await asyncio.sleep(max(0.0, self.options.insights_every - (time.monotonic() - began)))
+
+    async def _drop_deleted(self, groups: list[TailGroup]) -> bool:
+        """A query failed for a group that no longer exists, and with it the whole query:
+        stop following the groups deleted meanwhile (rediscovery follows one again if it
+        comes back), rather than poll every group Insights reads; whether any was."""
+        try:
+            listed = await selected_groups(self.specs, lambda **call: self.pacer.call(
+                "DescribeLogGroups", self._logs.describe_log_groups, **call))
+        except Exception:  # noqa: BLE001 - cannot tell: given up as for any other failure
+            return False
+        gone = [group for group in groups if group.name not in listed]
+        for group in gone:
+            self.groups.pop(group.name, None)
+            group.done = True
+            group.insights_to = group.handover_to = None
+        if gone and self.on_notice is not None:
+            names = ", ".join(group.name for group in gone)
+            self.on_notice(f"log group(s) deleted, no longer followed: {names}")
+        return bool(gone)
 
     async def _insights_read(self, groups: list[TailGroup]) -> None:
         late_ms = int(self.options.late_window * 1000)
