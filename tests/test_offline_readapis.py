@@ -335,6 +335,29 @@ def test_simulator_agrees_with_the_servers_injected_denials(moto: MotoServer) ->
         _client(moto, "logs").filter_log_events(logGroupName="/aws/lambda/any")
 
 
+def test_versions_of_a_secret_are_dated_when_they_were_created() -> None:
+    """moto dates every version at the time of the listing; AWS at its creation, which is
+    when the secret changed. The backend's own record is dated back so that the two differ
+    (in the server a listing would have to wait for the clock to tick)."""
+    from moto.secretsmanager.models import SecretsManagerBackend
+
+    from warroom.demo.readapis import install_patches
+
+    install_patches()
+    backend = SecretsManagerBackend("us-east-1", "123456789012")
+    backend.create_secret(name="dated", secret_string="v1", secret_binary=None, description=None,
+                          tags=None, kms_key_id=None, client_request_token=None, replica_regions=[],
+                          force_overwrite=False)
+    backend.put_secret_value("dated", secret_string="v2", secret_binary=None, client_request_token=None,
+                             version_stages=["AWSCURRENT"])
+    versions = backend.secrets["dated"].versions
+    created = {vid: 1_700_000_000 + n * 3600 for n, vid in enumerate(versions)}
+    for vid, when in created.items():
+        versions[vid]["createdate"] = when
+    listed = json.loads(backend.list_secret_version_ids("dated"))["Versions"]
+    assert {v["VersionId"]: v["CreatedDate"] for v in listed} == created
+
+
 def test_versions_of_a_missing_secret_are_not_found_as_aws_says(moto: MotoServer) -> None:
     # moto's own answer is a 500, which clients retry: `warroom doctor` waited 19 s on it.
     sm = boto3.client("secretsmanager", endpoint_url=moto.endpoint, region_name="us-east-1",

@@ -5,13 +5,15 @@
 - CodeBuild ImportSourceCredentials, ListSourceCredentials, DeleteSourceCredentials.
 - Lambda GetAccountSettings (a REST path moto has no route for: answered by `ReadApis`).
 - SNS ListSubscriptionsByTopic with a malformed topic ARN: InvalidParameter, not a 500.
-- Secrets Manager ListSecretVersionIds for a missing secret: ResourceNotFoundException, not a 500.
+- Secrets Manager ListSecretVersionIds: ResourceNotFoundException for a missing secret, not a 500;
+  each version dated when it was created, not at the listing.
 - IAM SimulatePrincipalPolicy (`iam_simulator.py`), agreeing with the server's injected
   `deny` faults.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -167,13 +169,21 @@ def _valid_topic_arn(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _versions_of_a_secret(original: Callable[..., str]) -> Callable[..., str]:
-    """moto answers ListSecretVersionIds for a missing secret with a 500 (a KeyError), which
-    clients retry for seconds; AWS says ResourceNotFoundException."""
+    """ListSecretVersionIds as AWS answers it. moto answers a missing secret with a 500 (a
+    KeyError), which clients retry for seconds: AWS says ResourceNotFoundException. And moto
+    dates every version at the time of the listing: AWS gives the time it was created, which
+    is when a secret changed (`warroom changes`, a finding's suspects)."""
     def list_secret_version_ids(self: Any, secret_id: str) -> str:
         from moto.secretsmanager.exceptions import SecretNotFoundException
 
         if not self._is_valid_identifier(secret_id):
             raise SecretNotFoundException()
-        return original(self, secret_id)
+        answer = json.loads(original(self, secret_id))
+        versions = self.secrets[secret_id].versions
+        for item in answer.get("Versions", []):
+            created = versions.get(item.get("VersionId"), {}).get("createdate")
+            if created is not None:
+                item["CreatedDate"] = created
+        return json.dumps(answer)
 
     return list_secret_version_ids
