@@ -132,3 +132,16 @@ def test_function_dependencies_keep_only_names_of_known_resources() -> None:
     known = {"arn:aws:secretsmanager:us-east-1:1:secret:gh-AbCdEf": ("secret", "gh"), "orders": ("table", "orders")}
     assert ch.function_dependencies(config, known) == {
         "app-role": "its role", "utils": "its layer", "gh": "its secret", "orders": "its table"}
+
+
+def test_a_change_with_no_resource_name_prints_no_empty_name() -> None:
+    """CloudTrail leaves Resources empty for some calls (CreateKey): the line has no empty name."""
+    import io
+
+    from warroom.aws.changes import Timeline
+    from warroom.commands.changes import print_text
+
+    out = io.StringIO()
+    print_text([Timeline([Change(time=1_700_000_000.0, source="cloudtrail", event="CreateKey", resource="",
+                                 actor="root", summary="created")])], out)
+    assert out.getvalue().endswith(" cloudtrail     CreateKey by root: created\n")

@@ -94,5 +94,6 @@ def print_text(timelines: Sequence[Timeline], out: IO[str]) -> None:
         where = f" {region}" if len(timelines) > 1 else ""
         who = f" by {change.actor}" if change.actor else ""
         what = f": {change.summary}" if change.summary else ""
-        out.write(inert(redact(f"{clock}{where} {change.source:<14} {change.event} {change.resource}{who}{what}"))
+        resource = f" {change.resource}" if change.resource else ""  # CloudTrail names none for some calls
+        out.write(inert(redact(f"{clock}{where} {change.source:<14} {change.event}{resource}{who}{what}"))
                   + "\n")

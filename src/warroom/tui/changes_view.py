@@ -45,7 +45,8 @@ class Entry:
             return row
         c = self.change
         row.append("● ", style="yellow").append(plain(c.event), style="bold")
-        row.append(f" {plain(c.resource)}")
+        if c.resource:
+            row.append(f" {plain(c.resource)}")
         if c.actor:
             row.append(" by ", style="dim").append(plain(c.actor))
         if c.summary:
