@@ -141,9 +141,12 @@ async def test_log_group_and_streams_missing(moto: MotoServer) -> None:
     seed.log_stream(moto.endpoint, "/aws/lambda/fn-with-logs", "2024/01/01/[$LATEST]a", ["hello"])
     seed.client(moto.endpoint, "logs").create_log_group(logGroupName="/aws/lambda/fn-silent")
     catalog = [probe_playbook("groups", "log-group-missing"), probe_playbook("streams", "log-streams-missing")]
+    moto.account(reset_counts=True)
     findings, _ = await probe(moto, *catalog)
     assert {(f.playbook, f.resource) for f in findings} == {
         ("groups", "fn-without-logs"), ("streams", "/aws/lambda/fn-silent")}
+    # The group that stores bytes is known to have streams: only the silent one is asked.
+    assert moto.account()["counts"]["DescribeLogStreams"]["calls"] == 1
 
 
 async def test_metrics_missing(moto: MotoServer) -> None:

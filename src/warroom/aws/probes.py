@@ -466,6 +466,9 @@ async def log_streams_missing(ctx: ProbeContext, playbook: Playbook, params: dic
         functions, _ = select(ctx, "function", targets["function"])
         wanted = {f.log_group for f in functions}
         groups = [g for g in ctx.inventory.of_kind("log_group") if g.name in wanted]
+    # A group that stores bytes has had streams: only the others cost a DescribeLogStreams,
+    # whose quota the account shares (every group each round would spend it in bursts).
+    groups = [g for g in groups if not _stores_bytes(g)]
     client = await ctx.session.client("logs") if groups else None
 
     async def check(group: Resource) -> Finding | None:
@@ -480,6 +483,11 @@ async def log_streams_missing(ctx: ProbeContext, playbook: Playbook, params: dic
                         f"log group {group.name} has no log streams: nothing has written to it")
 
     return [f for f in await bounded(groups, check) if f]
+
+
+def _stores_bytes(group: Resource) -> bool:
+    stored = group.attributes.get("storedBytes")
+    return isinstance(stored, int) and stored > 0
 
 
 # -- CloudWatch metrics -------------------------------------------------------------------
