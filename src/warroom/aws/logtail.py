@@ -264,10 +264,20 @@ class LogTail(SessionAssignment, InsightsReads, Polling):
 
     # -- discovery -----------------------------------------------------------------------
 
+    async def _list_groups(self, attempts: int | None = None) -> dict[str, str]:
+        """name -> ARN of every log group the specs select, listed through the pacer."""
+        return await selected_groups(self.specs, lambda **call: self.pacer.call(
+            "DescribeLogGroups", self._logs.describe_log_groups, attempts=attempts, **call))
+
+    def _unfollow(self, group: TailGroup) -> None:
+        """Stop following a group that was deleted; rediscovery follows it again if it returns."""
+        self.groups.pop(group.name, None)
+        self._group_tasks.pop(group.name, None)
+        group.done = True
+
     async def _discover(self, attempts: int | None) -> list[str]:
         """Follow the groups the specs select that are new; returns their names."""
-        found = await selected_groups(self.specs, lambda **call: self.pacer.call(
-            "DescribeLogGroups", self._logs.describe_log_groups, attempts=attempts, **call))
+        found = await self._list_groups(attempts)
         added = []
         for name, arn in sorted(found.items()):
             if name not in self.groups:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from warroom.aws.groupspec import selected_groups
 from warroom.aws.insights import MAX_GROUPS, query_events
 from warroom.aws.pacing import Pacer
 from warroom.aws.seen import Occurrences
@@ -28,7 +27,6 @@ class InsightsReads:
 
     options: TailOptions
     pacer: Pacer
-    specs: Sequence[str]
     groups: dict[str, TailGroup]
     on_notice: Callable[[str], None] | None
     _session: AwsSession
@@ -49,6 +47,10 @@ class InsightsReads:
         def _owe(self, group: TailGroup, lo: int, hi: int) -> None: ...
 
         def _spawn_poller(self, group: TailGroup) -> None: ...
+
+        async def _list_groups(self, attempts: int | None = None) -> dict[str, str]: ...
+
+        def _unfollow(self, group: TailGroup) -> None: ...
 
     def _ensure_insights(self) -> None:
         if self._insights_task is None:
@@ -111,15 +113,12 @@ class InsightsReads:
         stop following the groups deleted meanwhile (rediscovery follows one again if it
         comes back), rather than poll every group Insights reads; whether any was."""
         try:
-            listed = await selected_groups(self.specs, lambda **call: self.pacer.call(
-                "DescribeLogGroups", self._logs.describe_log_groups, **call))
+            listed = await self._list_groups()
         except Exception:  # noqa: BLE001 - cannot tell: given up as for any other failure
             return False
         gone = [group for group in groups if group.name not in listed]
         for group in gone:
-            self.groups.pop(group.name, None)
-            group.done = True
-            group.insights_to = group.handover_to = None
+            self._unfollow(group)
         if gone and self.on_notice is not None:
             names = ", ".join(group.name for group in gone)
             self.on_notice(f"log group(s) deleted, no longer followed: {names}")

@@ -40,6 +40,8 @@ class Polling:
         async def _deliver(self, group: TailGroup, events: list[dict[str, Any]], query: int | None,
                            occurrences: Occurrences) -> int: ...
 
+        def _unfollow(self, group: TailGroup) -> None: ...
+
         async def _caught_up(self, group: TailGroup) -> None: ...
 
     def _spawn_poller(self, group: TailGroup) -> None:
@@ -220,10 +222,7 @@ class Polling:
             except Exception as exc:  # noqa: BLE001
                 code = error_code(exc)
                 if code == "ResourceNotFoundException":
-                    # The group was deleted: stop; rediscovery follows it again if it returns.
-                    self.groups.pop(group.name, None)
-                    self._group_tasks.pop(group.name, None)
-                    group.done = True
+                    self._unfollow(group)  # the group was deleted
                     return delivered
                 if code == "InvalidParameterException" and token and not restarted:
                     # An expired page token: query again from where this query had got to
