@@ -145,8 +145,30 @@ async def test_log_group_and_streams_missing(moto: MotoServer) -> None:
     findings, _ = await probe(moto, *catalog)
     assert {(f.playbook, f.resource) for f in findings} == {
         ("groups", "fn-without-logs"), ("streams", "/aws/lambda/fn-silent")}
+    counts = moto.account()["counts"]
     # The group that stores bytes is known to have streams: only the silent one is asked.
-    assert moto.account()["counts"]["DescribeLogStreams"]["calls"] == 1
+    assert counts["DescribeLogStreams"]["calls"] == 1
+    # Discovery listed every group: the missing one is known missing without asking.
+    assert counts["DescribeLogGroups"]["calls"] == 1
+
+
+async def test_a_log_group_the_prefixes_left_out_is_asked_about(moto: MotoServer) -> None:
+    """A function in scope may write to a group of another name (its LoggingConfig), which
+    discovery's prefix filter did not keep: that one is looked up."""
+    seed.function(moto.endpoint, "fn-shared", log_group=False)
+    seed.function(moto.endpoint, "fn-gone", log_group=False)
+    seed.client(moto.endpoint, "logs").create_log_group(logGroupName="/shared/app")
+
+    def shared_group(inventory: Inventory) -> Inventory:  # moto drops LoggingConfig
+        inventory.resources = [dataclasses.replace(r, log_group="/shared/app") if r.name == "fn-shared" else r
+                               for r in inventory.resources]
+        return inventory
+
+    moto.account(reset_counts=True)
+    findings, _ = await probe(moto, probe_playbook("groups", "log-group-missing"), prefixes=("fn-",),
+                              edit=shared_group)
+    assert on(findings) == {"fn-gone"}
+    assert moto.account()["counts"]["DescribeLogGroups"]["calls"] == 2  # the listing; /shared/app
 
 
 async def test_metrics_missing(moto: MotoServer) -> None:

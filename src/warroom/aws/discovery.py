@@ -44,6 +44,7 @@ class Inventory:
     resources: list[Resource] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)   # services that could not be listed
+    listed: set[str] = field(default_factory=set)   # services listed in full
 
     def of_kind(self, kind: str) -> list[Resource]:
         return [r for r in self.resources if r.kind == kind]
@@ -412,6 +413,7 @@ async def discover(session: AwsSession, prefixes: Sequence[str] = (),
                 "(`warroom doctor` checks every permission)" if action else
                 f"{name}: {explain(result, session.options)}")
         else:
+            inventory.listed.add(name)
             inventory.resources.extend(result)
     if names and len(errors) == len(names):
         raise UserError(explain(errors[0], session.options))

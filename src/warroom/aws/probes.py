@@ -72,9 +72,14 @@ class ProbeContext:
             self.warnings.append(text)
 
     async def log_group_exists(self, name: str) -> bool | None:
-        """Whether a log group exists (None: could not tell): listed by discovery, or asked."""
+        """Whether a log group exists (None: could not tell): as discovery's listing says, or
+        asked where the listing's prefixes left the name out (a function's own custom group)."""
         if self.inventory.get("log_group", name) is not None:
             return True
+        if "logs" in self.inventory.listed and (not self.prefixes or name_matches(name, self.prefixes)):
+            # Discovery listed every group and kept the ones these prefixes pass, and in a
+            # stack or tag scope the ones its resources write to: this one is not there.
+            return False
         asked = self._log_groups.get(name)
         if asked is None:
             asked = self._log_groups[name] = asyncio.ensure_future(self._ask_log_group(name))
