@@ -38,6 +38,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,6 +130,16 @@ def write(logs: Any, names: list[str], rate: float, duration: float, tick: float
     return seq
 
 
+def wait_for(condition: Callable[[], bool], limit: float = 60.0) -> bool:
+    """Poll the offline account until `condition` holds; False if it did not within `limit` s."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def run(endpoint: str, scenario: Scenario, path: str, run_id: int, duration: float, drain: float) -> Result:
     logs = logs_client(endpoint)
     prefix = f"/scale/{run_id}-{path}/"
@@ -150,8 +161,18 @@ def run(endpoint: str, scenario: Scenario, path: str, run_id: int, duration: flo
             found.put((time.time(), line))
 
     threading.Thread(target=read, daemon=True).start()
-    # Until the tail follows every group: sessions open, or polls begun (not a measurement).
-    time.sleep(3.0 if scenario.groups <= 60 else 6.0)
+    # Until the tail follows every group: its sessions open, or its polls begun. Events
+    # written before the tail's start are not the tail's to show, and a fixed pause was
+    # shorter than a cold first start of a series (they were counted lost).
+    if path == "live":
+        sessions = -(-min(scenario.groups, SESSION_GROUPS) // 10)
+        following = wait_for(lambda: control(endpoint, "/_warroom/livetail")["sessions"] >= sessions)
+    else:
+        following = wait_for(lambda: bool(
+            control(endpoint, "/_warroom/quotas")["counts"].get("FilterLogEvents", {}).get("calls")))
+    if not following:
+        print(f"  {scenario.groups} groups, {path}: the tail did not follow every group within 60 s; "
+              "measured anyway", flush=True)
     written = write(logs, names, scenario.rate, duration)
     # What the tail is meant to show: every line of the groups with a session (and of every
     # group when polling), the symptom lines of the groups Logs Insights reads filtered.
@@ -195,7 +216,8 @@ def run(endpoint: str, scenario: Scenario, path: str, run_id: int, duration: flo
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-    time.sleep(3.0)  # the server notices the closed sessions and frees them for the next run
+    # The server notices the closed sessions and frees them for the next run.
+    wait_for(lambda: control(endpoint, "/_warroom/livetail")["sessions"] == 0)
     tail_apis = ("FilterLogEvents", "StartLiveTail", "DescribeLogGroups")
     updates = live_after["updates"] - live_before["updates"]
     sampled = live_after["sampled_updates"] - live_before["sampled_updates"]
