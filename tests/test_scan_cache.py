@@ -285,3 +285,34 @@ def test_cached_playbooks_keep_every_field() -> None:
         for one, two in zip(before.text_symptoms, after.text_symptoms, strict=True):
             assert (two.pattern, two.priority, two.where, two.ignore_case, two.log_groups, two.compare) == (
                 one.pattern, one.priority, one.where, one.ignore_case, one.log_groups, one.compare)
+
+
+def test_the_loaded_playbooks_are_cached_by_their_files(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command that loads the playbooks (check, tail, fix, the console) reads them
+    from the cache while the files are unchanged, with the problems met loading them."""
+    loads: list[tuple[str, ...]] = []
+
+    def counted(cli_dirs: tuple[str, ...] = ()) -> object:
+        loads.append(tuple(cli_dirs))
+        return load_catalog(cli_dirs)
+
+    monkeypatch.setattr(cache, "load_catalog", counted)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    user_playbook(mine, "zorb-broken", "zorblax failed")
+    (mine / "bad.yaml").write_text("id: bad\ntitle: [\n")
+    where = tmp_path / "cache"
+    cold = cache.cached_catalog([str(mine)], directory=where)
+    warm = cache.cached_catalog([str(mine)], directory=where)
+    assert loads == [(str(mine),)] and warm is not cold
+    assert [p.id for p in warm] == [p.id for p in cold] and "lambda-timeout" in [p.id for p in warm]
+    assert [str(p) for p in warm.problems] == [str(p) for p in cold.problems]
+    assert "bad.yaml:" in str(warm.problems[0]) and "YAML syntax" in str(warm.problems[0])
+    symptom = warm.playbooks["zorb-broken"].text_symptoms[0]
+    assert symptom.search("the zorblax failed") is not None  # its regex compiles when first used
+    user_playbook(mine, "zorb-broken", "zorblax exploded")
+    edited = cache.cached_catalog([str(mine)], directory=where)
+    assert len(loads) == 2
+    assert edited.playbooks["zorb-broken"].text_symptoms[0].search("the zorblax exploded") is not None
+

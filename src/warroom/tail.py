@@ -116,7 +116,7 @@ async def _watch_endpoint(stats: PacerStats, endpoint: str, say: Callable[[str],
 async def _tail(args: argparse.Namespace) -> int:
     from warroom.aws.logtail import LogTail, TailOptions
     from warroom.commands.common import catalog
-    from warroom.playbook.matcher import Matcher
+    from warroom.playbook.cache import catalog_matcher
     from warroom.timespec import since_ms
 
     follow = not args.no_follow
@@ -134,7 +134,7 @@ async def _tail(args: argparse.Namespace) -> int:
     for name in ("rediscover_every", "overlap", "late_window"):
         if getattr(args, name, None) is not None:
             setattr(options, name, getattr(args, name))
-    matcher = Matcher(catalog(args))
+    matcher = catalog_matcher(catalog(args))  # compiled once per playbook content
     printer = TailPrinter(sys.stdout, args.json)
     aws = args.settings.aws()
     tail = LogTail(aws, args.groups, matcher, options)

@@ -1,5 +1,6 @@
 """A start-up cache for the compiled matcher, keyed by all that built it: `warroom scan`'s
-(by the playbook files), and the console's and `warroom check`'s (by the playbooks loaded).
+(by the playbook files), and the console's and `warroom check`'s (by the playbooks loaded);
+and for the loaded playbooks themselves (`cached_catalog`, by the playbook files).
 
 Loading the playbooks (YAML, every check) and compiling the matcher (literal extraction,
 Hyperscan) take most of a second; a scan of a few lines should not. The matcher, with its
@@ -22,7 +23,7 @@ from functools import partial
 from pathlib import Path
 
 from warroom import __version__
-from warroom.playbook.catalog import files_in, layers, load_catalog
+from warroom.playbook.catalog import Catalog, files_in, layers, load_catalog
 from warroom.playbook.hsprefilter import HyperscanPrefilter
 from warroom.playbook.matcher import Matcher
 from warroom.playbook.model import Playbook
@@ -71,7 +72,7 @@ class ScanCache:
         """The matcher and the problems met loading its playbooks, one line each: from the
         cache when it still matches, else built and cached."""
         cached = _read(self.path, self.key)
-        if cached is not None:
+        if isinstance(cached, tuple) and len(cached) == 2:
             return cached
         built = self.build()
         _write(self.path, self.key, built)
@@ -97,6 +98,21 @@ def catalog_matcher(playbooks: Iterable[Playbook], engine: str = "auto",
     """The matcher for playbooks already loaded, cached under their content: a console
     started again compiles nothing."""
     return ScanCache.of_playbooks(playbooks, engine, directory).load()[0]
+
+
+def cached_catalog(cli_dirs: Sequence[str] = (), directory: Path | None = None) -> Catalog:
+    """`load_catalog(cli_dirs)`, from the cache while the playbook files are as they were:
+    every command that loads the playbooks then skips the YAML, the RE2 compiles, the
+    examples and the literal extraction (over a second for the built-in catalog)."""
+    dirs = layers(cli_dirs)
+    path = (directory or cache_dir()) / f"{_digest('slot', 'catalog', os.getcwd(), *dirs).hex()[:16]}.pickle"
+    key = _key(dirs, "catalog")
+    cached = _read(path, key)
+    if isinstance(cached, Catalog):
+        return cached
+    catalog = load_catalog(cli_dirs)
+    _write(path, key, catalog)
+    return catalog
 
 
 def _compile(playbooks: list[Playbook], engine: str) -> tuple[Matcher, list[str]]:
@@ -153,7 +169,8 @@ def _engine() -> tuple[list[Path], list[str]]:
     return [*code, Path(str(hyperscan._hs_ext.__file__))], [f"hyperscan {hyperscan.__version__}"]
 
 
-def _read(path: Path, key: bytes) -> tuple[Matcher, list[str]] | None:
+def _read(path: Path, key: bytes) -> object:
+    """What the cache file holds under `key`, or None."""
     try:
         with open(path, "rb", opener=lambda p, flags: os.open(p, flags | os.O_NOFOLLOW)) as file:
             st = os.fstat(file.fileno())
@@ -168,13 +185,12 @@ def _read(path: Path, key: bytes) -> tuple[Matcher, list[str]] | None:
     if data[:head] != FORMAT + key + hashlib.sha256(payload).digest():
         return None
     try:
-        matcher, problems = pickle.loads(payload)  # noqa: S301 - our own file, checked above
+        return pickle.loads(payload)  # noqa: S301 - our own file, checked above
     except Exception:  # noqa: BLE001 - whatever a broken cache raises, it is rebuilt
         return None
-    return matcher, problems
 
 
-def _write(path: Path, key: bytes, built: tuple[Matcher, list[str]]) -> None:
+def _write(path: Path, key: bytes, built: object) -> None:
     """Write the cache atomically, mode 0600; a cache that cannot be written is skipped."""
     import tempfile
 
