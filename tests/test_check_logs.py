@@ -99,6 +99,18 @@ def test_the_filter_keeps_every_line_a_symptom_could_match_and_fits_a_query() ->
     assert missed == []
 
 
+def test_literals_too_many_for_one_query_are_cut_to_the_longest_length_that_fits() -> None:
+    from warroom.aws.insights import MAX_QUERY, QUERY
+
+    literals = [(frozenset({f"{i:04d} distinct failure text here"}), False) for i in range(1000)]
+    where = literal_filter(literals)
+    assert where is not None and where.startswith("@message like /") and where.endswith("/")
+    terms = where.removeprefix("@message like /").removesuffix("/").split("|")
+    # Whole, or cut to 12 characters, they do not fit; cut to 8 ("0042 dis") they do.
+    assert len(terms) == 1000 and {len(t) for t in terms} == {8}
+    assert len(QUERY) + len(where) + len(" | filter ") <= MAX_QUERY < 1000 * 13
+
+
 def test_warroom_check_since_as_json(moto: MotoServer, tmp_path: Path) -> None:
     seed.function(moto.endpoint, "cl-slow")
     now = int(time.time() * 1000)

@@ -26,6 +26,7 @@ POLL_EVERY = 0.5           # s between GetQueryResults while a query runs
 FIELDS = "fields @timestamp, @message, @logStream, @log, @ingestionTime"
 QUERY = f"{FIELDS} | sort @timestamp asc | limit {MAX_ROWS}"
 MAX_QUERY = 10_000         # characters in a query string (the service's limit)
+CUTS = (4, 6, 8, 12, 16, 24, 32)  # lengths literals are cut to when whole ones do not fit
 _REGEX_SPECIAL = re.compile(r"([\\.^$|?*+()\[\]{}/])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DONE = frozenset({"Complete", "Failed", "Cancelled", "Timeout", "Unknown"})
@@ -40,19 +41,34 @@ def literal_filter(literals: Sequence[tuple[frozenset[str], bool]]) -> str | Non
     whether it is caseless): what a line must hold to match any symptom.
 
     A line holding a literal holds its every part, so where the literals do not fit in one
-    query they are cut to their first characters, shorter until they fit: a looser filter,
+    query they are cut to their first characters, the longest cut that fits: a looser filter,
     the matcher confirms what it keeps. None when even that does not fit (every line is read).
     """
-    for cap in (None, 32, 24, 16, 12, 8, 6, 4):
-        caseless = _weakest({lit[:cap].lower() for found, nocase in literals if nocase for lit in found})
-        exact = _weakest({lit[:cap] for found, nocase in literals if not nocase for lit in found})
-        exact = [lit for lit in exact if not any(other in lit.lower() for other in caseless)]
-        terms = [f"@message like /{flags}{'|'.join(map(_regex_literal, group))}/"
-                 for flags, group in (("", exact), ("(?i)", caseless)) if group]
-        clause = " or ".join(terms)
-        if len(clause) + len(QUERY) + len(" | filter ") <= MAX_QUERY:
-            return clause or None
-    return None
+    whole = _clause(literals, None)
+    if _fits(whole):
+        return whole or None
+    # A longer cut makes a longer clause: from the shortest up, until one does not fit
+    # (each try costs a pass over thousands of literals).
+    kept = None
+    for cap in CUTS:
+        clause = _clause(literals, cap)
+        if not _fits(clause):
+            break
+        kept = clause
+    return kept or None
+
+
+def _clause(literals: Sequence[tuple[frozenset[str], bool]], cap: int | None) -> str:
+    caseless = _weakest({lit[:cap].lower() for found, nocase in literals if nocase for lit in found})
+    exact = _weakest({lit[:cap] for found, nocase in literals if not nocase for lit in found})
+    exact = [lit for lit in exact if not any(other in lit.lower() for other in caseless)]
+    terms = [f"@message like /{flags}{'|'.join(map(_regex_literal, group))}/"
+             for flags, group in (("", exact), ("(?i)", caseless)) if group]
+    return " or ".join(terms)
+
+
+def _fits(clause: str) -> bool:
+    return len(clause) + len(QUERY) + len(" | filter ") <= MAX_QUERY
 
 
 def symptom_filter(matcher: Matcher) -> str | None:
