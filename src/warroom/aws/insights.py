@@ -134,5 +134,7 @@ async def query_events(logs: Any, pacer: Pacer, groups: Sequence[str], start_ms:
 
 def parse_time(text: str) -> int:
     """Milliseconds since the epoch from Insights' `2024-05-01 10:15:32.123` (UTC)."""
-    moment = dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=dt.timezone.utc)
+    moment = dt.datetime.fromisoformat(text)  # in C: a query answers 10,000 rows of two times
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
     return int(moment.timestamp() * 1000 + 0.5)
