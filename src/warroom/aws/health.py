@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from warroom.aws.buildlogs import failed_build_logs
 from warroom.aws.discovery import Inventory, discover
-from warroom.aws.insights import MAX_GROUPS, MAX_ROWS, literal_filter, query_events
+from warroom.aws.insights import MAX_GROUPS, MAX_ROWS, query_events, symptom_filter
 from warroom.aws.metrics import MetricFetcher, check_metrics
 from warroom.aws.probes import ProbeContext, bounded, run_probes
 from warroom.aws.scope import Scope
@@ -140,8 +140,7 @@ class Checker:
         if not groups:
             return [], []
         if self._where is None:
-            self._where = literal_filter([(e.conjuncts[0], e.caseless) for e in self.matcher.entries
-                                          if e.conjuncts]) or ""
+            self._where = symptom_filter(self.matcher) or ""
         logs = await self.session.client("logs")
         pacer = Pacer()
         answers = await asyncio.gather(

@@ -53,7 +53,7 @@ class ScanCache:
            directory: Path | None = None) -> ScanCache:
         """`scan`'s slot: one per engine, working directory and playbook dirs, keyed by the files."""
         dirs = layers(cli_dirs)
-        path = (directory or cache_dir()) / f"{_digest('slot', engine, os.getcwd(), *dirs).hex()[:16]}.pickle"
+        path = _slot(directory, "slot", engine, os.getcwd(), *dirs)
         return cls(path, _key(dirs, engine), partial(_build, tuple(cli_dirs), engine))
 
     @classmethod
@@ -65,7 +65,7 @@ class ScanCache:
         h = _engine_hash(engine)
         h.update(pickle.dumps(listed, protocol=pickle.HIGHEST_PROTOCOL))
         key = h.digest()
-        path = (directory or cache_dir()) / f"{_digest('catalog', engine, key).hex()[:16]}.pickle"
+        path = _slot(directory, "catalog", engine, key)
         return cls(path, key, partial(_compile, listed, engine))
 
     def load(self) -> tuple[Matcher, list[str]]:
@@ -105,7 +105,7 @@ def cached_catalog(cli_dirs: Sequence[str] = (), directory: Path | None = None) 
     every command that loads the playbooks then skips the YAML, the RE2 compiles, the
     examples and the literal extraction (over a second for the built-in catalog)."""
     dirs = layers(cli_dirs)
-    path = (directory or cache_dir()) / f"{_digest('slot', 'catalog', os.getcwd(), *dirs).hex()[:16]}.pickle"
+    path = _slot(directory, "slot", "catalog", os.getcwd(), *dirs)
     key = _key(dirs, "catalog")
     cached = _read(path, key)
     if isinstance(cached, Catalog):
@@ -122,6 +122,11 @@ def _compile(playbooks: list[Playbook], engine: str) -> tuple[Matcher, list[str]
 def _build(cli_dirs: Sequence[str], engine: str) -> tuple[Matcher, list[str]]:
     catalog = load_catalog(cli_dirs)
     return Matcher(catalog, engine=engine), [str(problem) for problem in catalog.problems]
+
+
+def _slot(directory: Path | None, *parts: object) -> Path:
+    """The cache file named by `parts`, in `directory` or the user's cache directory."""
+    return (directory or cache_dir()) / f"{_digest(*parts).hex()[:16]}.pickle"
 
 
 def _digest(*parts: object) -> bytes:
