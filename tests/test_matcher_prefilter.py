@@ -291,3 +291,18 @@ def test_engines_agree_on_the_kelvin_sign(catalog, python: Matcher, by_regex: Ma
     assert [native.match(line) for line in lines] == expected
     assert scanned(native, lines) == expected
     assert scanned(by_regex, lines) == expected
+
+
+def test_a_matcher_tuned_on_symptoms_finds_what_each_line_alone_finds(catalog) -> None:
+    # Tuned on text dense with symptoms, hundreds of patterns are looked for by their
+    # regexes in one database. With 64 KiB for HyperscanPrefilter.HOT (311 regexes),
+    # Hyperscan 0.9.1 reported none of `\|\s*INSUFFICIENT_DATA\s*\|` on a table row
+    # beside `\|\s+PendingConfirmation\s+\|`, and the row was lost.
+    matcher = Matcher(catalog, engine="hyperscan")
+    lines = [s.line for s in symptom_samples()] + [line for _, line in ordinary_lines()]
+    sample = list(lines)
+    random.Random(7).shuffle(sample)  # the order that met it (the tuning reads the first 512 KiB)
+    for _ in matcher.scan("\n".join(sample).encode("utf-8", "surrogatepass")):
+        pass
+    assert len(matcher.prefilter._hot) > 50  # type: ignore[attr-defined]
+    assert matcher.match_many(lines) == [matcher.match(line) for line in lines]

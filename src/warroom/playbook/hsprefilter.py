@@ -47,9 +47,10 @@ class HyperscanPrefilter:
     TUNE_MIN = 64 << 10  # less input is not tuned on: it scans fast whatever the anchors,
                          # and re-compiling them would cost more than the scan (start-up)
     TUNE_HITS = 16384    # hits counted when tuning (ordinary logs: one per ~30 bytes)
-    HOT = 64 << 10       # bytes per candidate line below which a pattern is prefiltered by itself:
-                         # a regex costs the automaton about 0.5 ns a byte (bench/scan.py's log),
-                         # a candidate line about 30 us in Python: even at one line per ~60 KB
+    HOT = 16 << 10       # bytes per candidate line below which a pattern is prefiltered by itself:
+                         # in the automaton a regex costs about what a few lines cost in Python.
+                         # Kept low: with more regexes in one database, Hyperscan 0.9.1 missed a
+                         # line one of them matches (test_a_matcher_tuned_on_symptoms_...)
     DENSE = 64           # bytes per hit below which a scan is redone line by line
     HEAVY = 64           # hits in one line before it is finished with the single-match copy
     ESCAPE = rb"[\x0b\x80-\xff][^\n]*\n"  # a line Hyperscan and RE2 may read differently
