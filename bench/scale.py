@@ -52,7 +52,8 @@ from warroom.demo.server import OFFLINE_ENV  # noqa: E402
 LINE = re.compile(r"bench seq=(\d+) sent=(\d+\.\d+) g=(\d+)")
 SYMPTOM = "[ERROR] Runtime.ImportModuleError: Unable to import module 'handler': No module named 'handler'"
 SYMPTOM_EVERY = 10  # every tenth message carries it
-SESSION_GROUPS = 150  # 15 sessions x 10 groups: the groups beyond are polled
+GROUPS_PER_SESSION = 10  # Live Tail's limit
+SESSION_GROUPS = 15 * GROUPS_PER_SESSION  # 15 sessions: the groups beyond are polled
 ENV = {**{k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_ENDPOINT_URL")}, **OFFLINE_ENV}
 
 
@@ -165,7 +166,7 @@ def run(endpoint: str, scenario: Scenario, path: str, run_id: int, duration: flo
     # written before the tail's start are not the tail's to show, and a fixed pause was
     # shorter than a cold first start of a series (they were counted lost).
     if path == "live":
-        sessions = -(-min(scenario.groups, SESSION_GROUPS) // 10)
+        sessions = -(-min(scenario.groups, SESSION_GROUPS) // GROUPS_PER_SESSION)
         following = wait_for(lambda: control(endpoint, "/_warroom/livetail")["sessions"] >= sessions)
     else:
         following = wait_for(lambda: bool(

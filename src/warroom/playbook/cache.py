@@ -21,12 +21,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from warroom import __version__
 from warroom.playbook.catalog import Catalog, files_in, layers, load_catalog
 from warroom.playbook.hsprefilter import HyperscanPrefilter
 from warroom.playbook.matcher import Matcher
 from warroom.playbook.model import Playbook
+
+T = TypeVar("T")
 
 FORMAT = b"warroom-scan-cache 1\n"
 SLOTS = 8  # cache files kept (one per engine, working directory and playbook dirs)
@@ -71,12 +74,8 @@ class ScanCache:
     def load(self) -> tuple[Matcher, list[str]]:
         """The matcher and the problems met loading its playbooks, one line each: from the
         cache when it still matches, else built and cached."""
-        cached = _read(self.path, self.key)
-        if isinstance(cached, tuple) and len(cached) == 2:
-            return cached
-        built = self.build()
-        _write(self.path, self.key, built)
-        return built
+        return _through(self.path, self.key, lambda held: isinstance(held, tuple) and len(held) == 2,
+                        self.build)
 
     def keep_tuned(self, matcher: Matcher, problems: list[str]) -> None:
         """Cache `matcher` again if a scan re-tuned its prefilter to the input (`settle`):
@@ -105,14 +104,18 @@ def cached_catalog(cli_dirs: Sequence[str] = (), directory: Path | None = None) 
     every command that loads the playbooks then skips the YAML, the RE2 compiles, the
     examples and the literal extraction (over a second for the built-in catalog)."""
     dirs = layers(cli_dirs)
-    path = _slot(directory, "slot", "catalog", os.getcwd(), *dirs)
-    key = _key(dirs, "catalog")
+    return _through(_slot(directory, "slot", "catalog", os.getcwd(), *dirs), _key(dirs, "catalog"),
+                    lambda held: isinstance(held, Catalog), partial(load_catalog, cli_dirs))
+
+
+def _through(path: Path, key: bytes, usable: Callable[[object], bool], build: Callable[[], T]) -> T:
+    """What the cache file holds under `key` if `usable`, else `build()`, written there."""
     cached = _read(path, key)
-    if isinstance(cached, Catalog):
-        return cached
-    catalog = load_catalog(cli_dirs)
-    _write(path, key, catalog)
-    return catalog
+    if usable(cached):
+        return cached  # type: ignore[return-value]  # `usable` checked its type
+    built = build()
+    _write(path, key, built)
+    return built
 
 
 def _compile(playbooks: list[Playbook], engine: str) -> tuple[Matcher, list[str]]:
