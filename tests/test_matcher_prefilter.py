@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import random
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ from tests.corpus import ordinary_lines, symptom_samples
 from tests.playbook_yaml import playbook_yaml
 from warroom.playbook.anchors import anchored
 from warroom.playbook.catalog import load_catalog
-from warroom.playbook.hsprefilter import HyperscanPrefilter
+from warroom.playbook import hsprefilter
+from warroom.playbook.hsprefilter import HyperscanPrefilter, regexes_sound
 from warroom.playbook.linear import utf8
 from warroom.playbook.matcher import Match, Matcher, _rank
 from warroom.playbook.readable import envelope, escaped, readable
@@ -295,13 +297,31 @@ def test_engines_agree_on_the_kelvin_sign(catalog, python: Matcher, by_regex: Ma
 
 def test_a_matcher_tuned_on_symptoms_finds_what_each_line_alone_finds(catalog) -> None:
     # Tuned on text dense with symptoms, hundreds of patterns are looked for by their
-    # regexes in one database. With 64 KiB for HyperscanPrefilter.HOT (311 regexes),
-    # Hyperscan 0.9.1 reported none of `\|\s*INSUFFICIENT_DATA\s*\|` on a table row
-    # beside `\|\s+PendingConfirmation\s+\|`, and the row was lost.
+    # regexes in one database. Hyperscan 0.9.1 (Vectorscan 5.4.12) then reported none of
+    # `\|\s*INSUFFICIENT_DATA\s*\|` on a table row beside `\|\s+PendingConfirmation\s+\|`,
+    # and the row was lost.
     matcher = Matcher(catalog, engine="hyperscan")
     sample = corpus_lines(seed=7)  # the order that met it (the tuning reads the first 512 KiB)
     for _ in matcher.scan("\n".join(sample).encode("utf-8", "surrogatepass")):
         pass
     lines = corpus_lines()
     assert len(matcher.prefilter._hot) > 50  # type: ignore[attr-defined]
+    assert matcher.match_many(lines) == [matcher.match(line) for line in lines]
+
+
+def test_the_installed_engine_finds_the_row_vectorscan_5_4_12_loses() -> None:
+    # pyproject pins the last release on 5.4.11 wherever it has a wheel.
+    assert regexes_sound(hyperscan) or sys.version_info >= (3, 14)
+
+
+def test_an_engine_that_loses_regexes_lines_prefilters_by_literals(catalog, monkeypatch) -> None:
+    monkeypatch.setattr(hsprefilter, "regexes_sound", lambda _hs: False)
+    matcher = Matcher(catalog, engine="hyperscan")
+    sample = corpus_lines(seed=7)
+    for _ in matcher.scan("\n".join(sample).encode("utf-8", "surrogatepass")):
+        pass
+    prefilter = matcher.prefilter
+    assert prefilter._hot == frozenset()  # type: ignore[attr-defined]
+    assert prefilter.prefilter_by_regex(range(len(matcher._leads))) == frozenset()  # type: ignore[attr-defined]
+    lines = corpus_lines()
     assert matcher.match_many(lines) == [matcher.match(line) for line in lines]

@@ -4,6 +4,7 @@ through one automaton, tuned to the input."""
 from __future__ import annotations
 
 import bisect
+import functools
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,9 @@ class HyperscanPrefilter:
     holding any other byte is looked for by the literal anchors (an ESCAPE pattern finds
     those lines). Only patterns that are ASCII and anchor nothing at the end of the text
     (which a line's `\\r` would move) are candidates. A pattern under a numeric compare
-    is always looked for this way, by its narrowed regex (`compare_narrow.py`).
+    is always looked for this way, by its narrowed regex (`compare_narrow.py`). An engine
+    build known to lose such a regex's line (`regexes_sound`) looks for every pattern by
+    its literals.
 
     Every hit costs a Python callback, and a hostile line can repeat a literal thousands
     of times. A scan that meets more than one hit per DENSE bytes (ordinary logs: one per
@@ -47,12 +50,11 @@ class HyperscanPrefilter:
     TUNE_MIN = 64 << 10  # less input is not tuned on: it scans fast whatever the anchors,
                          # and re-compiling them would cost more than the scan (start-up)
     TUNE_HITS = 16384    # hits counted when tuning (ordinary logs: one per ~30 bytes)
-    HOT = 16 << 10       # bytes per candidate line below which a pattern is prefiltered by itself:
-                         # in the automaton a regex costs about what a few lines cost in Python.
-                         # Kept low: with more regexes in one database, Hyperscan 0.9.1 missed a
-                         # line one of them matches (test_a_matcher_tuned_on_symptoms_...)
+    HOT = 64 << 10       # bytes per candidate line below which a pattern is prefiltered by itself:
+                         # in the automaton a regex costs about what a few lines cost in Python
     DENSE = 64           # bytes per hit below which a scan is redone line by line
     HEAVY = 64           # hits in one line before it is finished with the single-match copy
+    PIECE = 4096         # bytes scanned after a heavy line (`_by_segment`)
     ESCAPE = rb"[\x0b\x80-\xff][^\n]*\n"  # a line Hyperscan and RE2 may read differently
 
     def __init__(self, entries: list[_Entry], narrowed: Mapping[int, str] | None = None) -> None:
@@ -70,10 +72,12 @@ class HyperscanPrefilter:
                     self._ids.setdefault((lit, entry.caseless), len(self._ids))
         self._full = self._compile(list(self._ids))
         self._anchors = [0] * len(entries)
+        # Patterns not looked for by their regexes: those Hyperscan's prefilter mode
+        # refused, or all of them on a build that loses regexes' lines.
+        self._unready: set[int] = set() if regexes_sound(hyperscan) else set(range(len(entries)))
         # A narrowed pattern is looked for by its regex from the start, tuned or not (a
         # tail's batches are never tuned on): its literals are on every REPORT line.
-        self._hot: frozenset[int] = frozenset(i for i in self._narrowed if entries[i].regex_ready)
-        self._unready: set[int] = set()  # patterns Hyperscan's prefilter mode refused
+        self._hot: frozenset[int] = frozenset(i for i in self._narrowed if entries[i].regex_ready) - self._unready
         self._single_db, self._single_owners = self._compile_single()
         self._single_stale = False
         self._anchor_db, self._anchor_owners, self._escape = self._compile_block()
@@ -180,7 +184,7 @@ class HyperscanPrefilter:
                 self._unready.update(group)
         self._hot = self._hot - self._unready
 
-    def _scan(self, db: Any, data: bytes | memoryview, limit: int) -> tuple[list[tuple[int, int]], bool]:
+    def _scan(self, db: Any, data: bytes, limit: int) -> tuple[list[tuple[int, int]], bool]:
         """(pattern id, end offset) of the hits, and whether that is all (at most `limit`)."""
         hits: list[tuple[int, int]] = []
         add = hits.append
@@ -269,7 +273,7 @@ class HyperscanPrefilter:
             self._hot = hot
             self._anchor_db, self._anchor_owners, self._escape = self._compile_block()
 
-    def _once(self, data: bytes | memoryview) -> set[int]:
+    def _once(self, data: bytes) -> set[int]:
         """Patterns anchored in `data`, one callback per literal found."""
         db, owners = self._single()
         hits, _ = self._scan(db, data, len(owners))  # one hit per literal at most
@@ -280,14 +284,19 @@ class HyperscanPrefilter:
 
         `bounds(offset)` is the (start, end) of the segment holding a byte offset, the
         newline that ends it included; a literal never spans two segments.
+
+        The engine scans only `bytes`, and a scan stopped at a heavy segment resumes after
+        it on a copy: the copies are pieces ending at a newline, PIECE bytes after a stop
+        and twice as many after each piece scanned whole, so that copying stays linear in
+        `data` however many segments are heavy.
         """
         out: dict[int, set[int]] = {}
         owners = self._anchor_owners
         escape = self._escape
         escaped: set[int] = set()
         heavy = self.HEAVY
-        view = memoryview(data)
         base = start = hits = 0
+        size = self.PIECE
         end = -1  # the current segment is data[start:end], its newline at `end`
 
         def on_match(pid: int, _from: int, to: int, _flags: int, _ctx: Any) -> bool:
@@ -310,16 +319,18 @@ class HyperscanPrefilter:
             return False
 
         while base < len(data):
+            cut = data.find(b"\n", base + size)
+            stop = len(data) if cut < 0 else cut + 1
             try:
                 with self._lock:
-                    self._anchor_db.scan(view[base:], match_event_handler=on_match)
-                break
+                    self._anchor_db.scan(data[base:stop], match_event_handler=on_match)
+                base, size = stop, size * 2
             except self._hs.ScanTerminated:
                 escaped.add(start)
-                base = end + 1
+                base, size = end + 1, self.PIECE
         for key in escaped:
             _, stop = bounds(key)
-            out[key] = out.get(key, set()) | self._once(view[key:stop])
+            out[key] = out.get(key, set()) | self._once(data[key:stop])
         return out
 
     def line(self, text: str) -> set[int]:
@@ -384,6 +395,24 @@ class HyperscanPrefilter:
             _, end = bounds(start)
             out[start] = out.get(start, set()) | self._once(data[start:end])
         return out
+
+
+# Vectorscan 5.4.12 (python-hyperscan 0.7.23 to 0.9.1) reports neither regex on this row
+# when both are in one database, though each alone finds it (like VectorCamp/vectorscan#382):
+# a prefilter with a false negative would lose symptom lines. 5.4.11 finds it.
+_PROBE = (rb"\|\s*INSUFFICIENT_DATA\s*\|", rb"\|\s+PendingConfirmation\s+\|")
+_PROBE_ROW = b" " * 15 + b"| INSUFFICIENT_DATA |\n"
+
+
+@functools.cache
+def regexes_sound(hs: Any) -> bool:
+    """Whether this Hyperscan build finds a row that one of two regexes in a database
+    matches, where a known bug loses it."""
+    db = hs.Database(mode=hs.HS_MODE_BLOCK)
+    db.compile(expressions=list(_PROBE), ids=[0, 1], elements=2, flags=[hs.HS_FLAG_PREFILTER] * 2)
+    found: list[int] = []
+    db.scan(_PROBE_ROW, match_event_handler=lambda pid, *_: found.append(pid))
+    return found == [0]
 
 
 def _literal(lit: str, caseless: bool) -> bytes:
