@@ -105,7 +105,7 @@ def reference(matcher: Matcher, line: str) -> list[Match]:
     (spans put back)."""
     view = readable(line)
     text = view.text if view is not None else line
-    within = envelope(line)  # a JSON object's strings are found within it
+    within = envelope(line)  # a JSON object's strings, an escaped text's lines, are found within it
     # With nothing else to undo, its strings are read for the patterns they can decide
     # otherwise than the raw line: an anchored one, or one under a veto.
     strings_only = view is not None and not escaped(line)

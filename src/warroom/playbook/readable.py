@@ -136,11 +136,12 @@ def _layers(line: str) -> Iterator[re.Match[str]]:
 
 
 class Envelope:
-    """A JSON object line read with its escapes undone but the object whole: what its
-    strings, each read as a line, are found in. An `unless` reads it, so that
-    `"severity":"warning"` still vetoes the summary beside it. The text is made only when a
-    veto first asks (most lines' strings match nothing), and each veto is looked for in it
-    once, however many of its strings a pattern matches."""
+    """A line read with its escapes undone but whole: what its pieces (a JSON object's
+    strings, the lines its `\\n` escapes encode) are found in. An `unless` reads it, so that
+    `"severity":"warning"` still vetoes the summary beside it, and a Go error chain's
+    `caused by: AccessDenied` the `WebIdentityErr` line above it. The text is made only when
+    a veto first asks (most lines' pieces match nothing), and each veto is looked for in it
+    once, however many of its pieces a pattern matches."""
 
     def __init__(self, line: str) -> None:
         self._line = line
@@ -162,9 +163,9 @@ class Envelope:
         return held
 
 
-def envelope(line: str) -> Envelope | None:
-    """The `Envelope` of a line that holds a JSON object; None for any other line."""
-    return Envelope(line) if json_object(line) else None
+def envelope(line: str) -> Envelope:
+    """The `Envelope` of a line: the whole text its pieces come from."""
+    return Envelope(line)
 
 
 def plain(line: str) -> tuple[str, Callable[[int, int], tuple[int, int]]] | None:
