@@ -23,7 +23,7 @@ from warroom.playbook import hsprefilter
 from warroom.playbook.hsprefilter import HyperscanPrefilter, regexes_sound
 from warroom.playbook.linear import utf8
 from warroom.playbook.matcher import Match, Matcher, _rank
-from warroom.playbook.readable import envelope, escaped, readable
+from warroom.playbook.readable import Envelope, escaped, readable
 
 hyperscan = pytest.importorskip("hyperscan")
 
@@ -105,7 +105,7 @@ def reference(matcher: Matcher, line: str) -> list[Match]:
     (spans put back)."""
     view = readable(line)
     text = view.text if view is not None else line
-    within = envelope(line)  # a JSON object's strings, an escaped text's lines, are found within it
+    within = Envelope(line)  # a JSON object's strings, an escaped text's lines, are found within it
     # With nothing else to undo, its strings are read for the patterns they can decide
     # otherwise than the raw line: an anchored one, or one under a veto.
     strings_only = view is not None and not escaped(line)
@@ -295,15 +295,21 @@ def test_engines_agree_on_the_kelvin_sign(catalog, python: Matcher, by_regex: Ma
     assert scanned(by_regex, lines) == expected
 
 
+def tuned_on_symptoms(catalog) -> Matcher:
+    """A Hyperscan matcher whose scan tuned it on the corpus, text dense with symptoms, in
+    the order that met Vectorscan 5.4.12's bug (the tuning reads the first 512 KiB)."""
+    matcher = Matcher(catalog, engine="hyperscan")
+    for _ in matcher.scan("\n".join(corpus_lines(seed=7)).encode("utf-8", "surrogatepass")):
+        pass
+    return matcher
+
+
 def test_a_matcher_tuned_on_symptoms_finds_what_each_line_alone_finds(catalog) -> None:
     # Tuned on text dense with symptoms, hundreds of patterns are looked for by their
     # regexes in one database. Hyperscan 0.9.1 (Vectorscan 5.4.12) then reported none of
     # `\|\s*INSUFFICIENT_DATA\s*\|` on a table row beside `\|\s+PendingConfirmation\s+\|`,
     # and the row was lost.
-    matcher = Matcher(catalog, engine="hyperscan")
-    sample = corpus_lines(seed=7)  # the order that met it (the tuning reads the first 512 KiB)
-    for _ in matcher.scan("\n".join(sample).encode("utf-8", "surrogatepass")):
-        pass
+    matcher = tuned_on_symptoms(catalog)
     lines = corpus_lines()
     assert len(matcher.prefilter._hot) > 50  # type: ignore[attr-defined]
     assert matcher.match_many(lines) == [matcher.match(line) for line in lines]
@@ -316,10 +322,7 @@ def test_the_installed_engine_finds_the_row_vectorscan_5_4_12_loses() -> None:
 
 def test_an_engine_that_loses_regexes_lines_prefilters_by_literals(catalog, monkeypatch) -> None:
     monkeypatch.setattr(hsprefilter, "regexes_sound", lambda _hs: False)
-    matcher = Matcher(catalog, engine="hyperscan")
-    sample = corpus_lines(seed=7)
-    for _ in matcher.scan("\n".join(sample).encode("utf-8", "surrogatepass")):
-        pass
+    matcher = tuned_on_symptoms(catalog)
     prefilter = matcher.prefilter
     assert prefilter._hot == frozenset()  # type: ignore[attr-defined]
     assert prefilter.prefilter_by_regex(range(len(matcher._leads))) == frozenset()  # type: ignore[attr-defined]

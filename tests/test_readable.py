@@ -13,7 +13,7 @@ from tests.corpus import ordinary_lines, symptom_samples
 from tests.playbook_yaml import playbook_yaml
 from warroom.playbook.catalog import load_catalog
 from warroom.playbook.matcher import Matcher
-from warroom.playbook.readable import MAX_EDGES, envelope, readable
+from warroom.playbook.readable import MAX_EDGES, Envelope, readable
 
 
 @pytest.fixture(scope="module", params=["python", "hyperscan"])
@@ -218,6 +218,12 @@ ANCHORED = """
     """
 
 
+def decisions(matcher: Matcher, line: str) -> list[list[str]]:
+    """The playbooks `match`, `match_many` and `scan` each find on `line`, best first."""
+    scanned = [m for _, _, ms in matcher.scan(line.encode()) for m in ms]
+    return [[m.playbook for m in found] for found in (matcher.match(line), matcher.match_many([line])[0], scanned)]
+
+
 @pytest.mark.parametrize("engine", ["python", "hyperscan"])
 def test_an_anchored_pattern_holds_in_a_json_envelope_and_its_veto_reads_the_envelope(tmp_path, engine: str) -> None:
     if engine == "hyperscan":
@@ -229,9 +235,7 @@ def test_an_anchored_pattern_holds_in_a_json_envelope_and_its_veto_reads_the_env
     error = '{"severity":"error","summary":"Value for undeclared variable","detail":"no variable named x"}'
     warning = error.replace('"error"', '"warning"')
     for line, expected in ((error, ["anchored"]), (warning, [])):
-        for found in (matcher.match(line), matcher.match_many([line])[0],
-                      [m for _, _, ms in matcher.scan(line.encode()) for m in ms]):
-            assert [m.playbook for m in found] == expected
+        assert decisions(matcher, line) == [expected] * 3
     chosen = matcher.match(error)[0]
     assert error[chosen.start:chosen.end] == "Value for undeclared variable"
     assert matcher.explain(warning) == []
@@ -254,9 +258,7 @@ def test_a_veto_reads_every_line_an_escaped_text_encodes(tmp_path, engine: str) 
     denied = "\x1b[31mreconcile: \\nWebIdentityErr: failed to retrieve credentials\\ncaused by: AccessDenied: no\x1b[0m"
     expired = denied.replace("AccessDenied", "ExpiredToken")
     for line, expected in ((expired, ["creds"]), (denied, [])):
-        for found in (matcher.match(line), matcher.match_many([line])[0],
-                      [m for _, _, ms in matcher.scan(line.encode()) for m in ms]):
-            assert [m.playbook for m in found] == expected
+        assert decisions(matcher, line) == [expected] * 3
     assert matcher.explain(denied) == []
     assert [veto.by for veto in matcher.vetoed(denied)] == ["unless"]
 
@@ -287,7 +289,7 @@ def test_an_envelope_looks_for_each_veto_once() -> None:
             Counting.searches += 1
             return None if "warning" not in text else text
 
-    found = envelope('{"severity":"warning","summary":"x"}')
+    found = Envelope('{"severity":"warning","summary":"x"}')
     veto = Counting()
     assert all(found.holds(veto) for _ in range(1000))  # type: ignore[arg-type]
     assert Counting.searches == 1

@@ -31,7 +31,7 @@ from warroom.playbook.linear import Found, utf8
 from warroom.playbook.literals import conjuncts
 from warroom.playbook.model import Playbook, TextSymptom, unpickled_fast
 from warroom.playbook.pyprefilter import PythonPrefilter
-from warroom.playbook.readable import MARKS, Envelope, envelope, escaped, plain
+from warroom.playbook.readable import MARKS, Envelope, escaped, plain
 
 MAX_LINE = 1 << 20  # longer lines are matched on their first MiB
 
@@ -231,7 +231,7 @@ class Matcher:
         best = {match.playbook: match for match in found}
         seen: set[str] = set()  # playbooks the plain text shows
         at_byte = at_char = 0  # a line's byte offset to its character offset, in order
-        within = envelope(line)
+        within = Envelope(line)
         views = (self._strings(text, candidates, group, within) if json_only and candidates
                  else self._scan(data, group, views=False, within=within))
         for start, _, matches in views:
@@ -299,7 +299,7 @@ class Matcher:
         """Every pattern that matches `line` (or a line of the text it encodes), best first,
         with its symptom: the decision behind `match`, which keeps the first of each playbook."""
         found: dict[int, tuple[Match, TextSymptom]] = {}  # each symptom's best, in any piece
-        within = envelope(line[:MAX_LINE])
+        within = Envelope(line[:MAX_LINE])
         for n, (piece, back) in enumerate(_pieces(line[:MAX_LINE])):
             lower = piece.lower()
             for entry in self._symptoms(self.prefilter.line(piece)):
@@ -317,7 +317,7 @@ class Matcher:
         `unless` or `compare` vetoes the match, best first: what `explain` leaves out, for a
         user tuning those vetoes."""
         out: dict[int, Veto] = {}  # each symptom's first, in any piece
-        within = envelope(line[:MAX_LINE])
+        within = Envelope(line[:MAX_LINE])
         for n, (piece, back) in enumerate(_pieces(line[:MAX_LINE])):
             context = within if n else None
             lower = piece.lower()

@@ -163,11 +163,6 @@ class Envelope:
         return held
 
 
-def envelope(line: str) -> Envelope:
-    """The `Envelope` of a line: the whole text its pieces come from."""
-    return Envelope(line)
-
-
 def plain(line: str) -> tuple[str, Callable[[int, int], tuple[int, int]]] | None:
     """The plain text `line` carries (its layers undone, or the line itself when it only
     holds line breaks) and how a span of that text maps back onto the line; None when it
